@@ -1,0 +1,91 @@
+import { availableParallelism } from 'node:os'
+import { Workspace } from '../workspace'
+import { SessionManager, onnxRuntimeVersion } from '../onnx/sessions'
+import { JobRunner } from '../jobs/runner'
+import { Emitter } from '../common/emitter'
+import type { AppInfo, EventName, EventPayload } from '../../src-preload/api'
+import { APP_NAME, APP_VERSION } from '../common/version'
+
+export type Face = AppInfo['face']
+export type CoreEvents = { [E in EventName]: EventPayload<E> }
+
+export interface CoreOptions {
+  face: Face
+  /** Long-lived faces (window, serve) run jobs; one-shot CLI commands that only read do not. */
+  runJobs: boolean
+  log?: (level: 'debug' | 'info' | 'warn' | 'error', text: string) => void
+}
+
+/**
+ * The one core every face talks to: the workspace (catalogue + arrays), the ONNX session manager and
+ * the job runner, with a single event stream the faces forward to their clients.
+ */
+export class Core {
+  readonly events = new Emitter<CoreEvents>()
+  private runnerInstance: JobRunner | null = null
+  private providerCache: Promise<{ providers: AppInfo['executionProviders']; notes: string[] }> | null = null
+
+  private constructor(
+    readonly workspace: Workspace,
+    readonly sessions: SessionManager,
+    readonly face: Face
+  ) {}
+
+  static open(root: string, opts: CoreOptions): Core {
+    const workspace = Workspace.open(root, { cleanTmp: false })
+    try {
+      const core = new Core(workspace, new SessionManager({ log: opts.log }), opts.face)
+      if (opts.runJobs) core.startRunner()
+      return core
+    } catch (err) {
+      workspace.close()
+      throw err
+    }
+  }
+
+  get jobs(): JobRunner {
+    if (!this.runnerInstance) return this.startRunner()
+    return this.runnerInstance
+  }
+
+  private startRunner(): JobRunner {
+    const runner = new JobRunner({ catalogue: this.workspace.catalogue, workspaceRoot: this.workspace.root })
+    // Holding the jobs lock makes this process the workspace's owner: leftovers of a killed run go now.
+    this.workspace.cleanTmp()
+    runner.events.on('job.update', (job) => this.events.emit('job.update', job))
+    runner.events.on('job.log', (line) => this.events.emit('job.log', line))
+    this.runnerInstance = runner
+    return runner
+  }
+
+  providers(): Promise<{ providers: AppInfo['executionProviders']; notes: string[] }> {
+    this.providerCache ??= this.sessions.availableProviders()
+    return this.providerCache
+  }
+
+  async info(): Promise<AppInfo> {
+    const { providers, notes } = await this.providers()
+    return {
+      name: APP_NAME,
+      version: APP_VERSION,
+      node: process.versions.node,
+      electron: process.versions.electron ?? null,
+      onnxruntime: onnxRuntimeVersion(),
+      sqlite: this.workspace.catalogue.sqliteVersion(),
+      platform: process.platform,
+      arch: process.arch,
+      cpus: availableParallelism(),
+      workspace: this.workspace.root,
+      catalogue: { path: this.workspace.catalogue.path, schemaVersion: this.workspace.catalogue.schemaVersion },
+      executionProviders: providers,
+      providerNotes: notes,
+      face: this.face
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.runnerInstance) await this.runnerInstance.close()
+    await this.sessions.dispose()
+    this.workspace.close()
+  }
+}

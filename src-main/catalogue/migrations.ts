@@ -1,0 +1,187 @@
+/**
+ * Numbered schema migrations. Each runs once, in its own transaction, when a catalogue is opened;
+ * the version reached is recorded in `PRAGMA user_version` and in `schema_migrations`.
+ *
+ * Rules: never edit a migration that has shipped; add a new one with the next version number.
+ * Timestamps are ISO 8601 UTC strings. JSON columns hold text that `JSON.parse` accepts.
+ */
+export interface Migration {
+  version: number
+  name: string
+  sql: string
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: /* sql */ `
+CREATE TABLE subjects (
+  id          INTEGER PRIMARY KEY,
+  label       TEXT NOT NULL UNIQUE,
+  created_at  TEXT NOT NULL
+);
+
+CREATE TABLE sessions (
+  id          INTEGER PRIMARY KEY,
+  subject_id  INTEGER NOT NULL REFERENCES subjects(id) ON DELETE CASCADE,
+  label       TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  UNIQUE (subject_id, label)
+);
+CREATE INDEX sessions_subject ON sessions(subject_id);
+
+CREATE TABLE runs (
+  id             INTEGER PRIMARY KEY,
+  session_id     INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+  task           TEXT NOT NULL,
+  run            INTEGER NOT NULL,
+  shape          TEXT NOT NULL,               -- JSON [x, y, z] or [x, y, z, t]
+  affine         TEXT,                        -- JSON 4x4 voxel -> world (mm)
+  tr             REAL NOT NULL CHECK (tr > 0),
+  volumes        INTEGER NOT NULL CHECK (volumes >= 0),
+  source_path    TEXT NOT NULL,
+  source_sha256  TEXT NOT NULL,
+  created_at     TEXT NOT NULL,
+  UNIQUE (session_id, task, run)
+);
+CREATE INDEX runs_session ON runs(session_id);
+
+CREATE TABLE stimuli (
+  id            INTEGER PRIMARY KEY,
+  key           TEXT NOT NULL UNIQUE,          -- e.g. "blues.00012@15" (genre.track@start)
+  genre         TEXT,
+  track         TEXT,
+  start_s       REAL,
+  end_s         REAL,
+  audio_path    TEXT,
+  audio_sha256  TEXT,
+  created_at    TEXT NOT NULL
+);
+
+CREATE TABLE stimulus_occurrences (
+  id           INTEGER PRIMARY KEY,
+  run_id       INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  stimulus_id  INTEGER NOT NULL REFERENCES stimuli(id),
+  onset        REAL NOT NULL,
+  duration     REAL NOT NULL CHECK (duration >= 0),
+  genre        TEXT,
+  track        TEXT,
+  start_s      REAL,
+  end_s        REAL
+);
+CREATE INDEX stimulus_occurrences_run ON stimulus_occurrences(run_id);
+CREATE INDEX stimulus_occurrences_stimulus ON stimulus_occurrences(stimulus_id);
+
+CREATE TABLE arrays (
+  id          INTEGER PRIMARY KEY,
+  rel_path    TEXT NOT NULL UNIQUE,           -- relative to <workspace>/arrays, '/' separated
+  sha256      TEXT NOT NULL,
+  dtype       TEXT NOT NULL CHECK (dtype IN ('float32', 'float64', 'int16', 'int32', 'uint8', 'bool')),
+  shape       TEXT NOT NULL,                  -- JSON
+  bytes       INTEGER NOT NULL CHECK (bytes >= 0),
+  role        TEXT NOT NULL,
+  created_at  TEXT NOT NULL
+);
+
+CREATE TABLE preprocessing (
+  id                   INTEGER PRIMARY KEY,
+  subject_id           INTEGER NOT NULL REFERENCES subjects(id) ON DELETE CASCADE,
+  params               TEXT NOT NULL,         -- JSON
+  responses_array_id   INTEGER REFERENCES arrays(id),
+  provenance           TEXT NOT NULL DEFAULT '{}',
+  created_at           TEXT NOT NULL
+);
+CREATE INDEX preprocessing_subject ON preprocessing(subject_id);
+
+CREATE TABLE feature_sets (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL,
+  extractor   TEXT NOT NULL,                  -- e.g. "builtin", "clap"
+  params      TEXT NOT NULL DEFAULT '{}',
+  dims        INTEGER,
+  array_id    INTEGER REFERENCES arrays(id),
+  provenance  TEXT NOT NULL DEFAULT '{}',
+  created_at  TEXT NOT NULL
+);
+
+CREATE TABLE models (
+  id                 INTEGER PRIMARY KEY,
+  subject_id         INTEGER NOT NULL REFERENCES subjects(id) ON DELETE CASCADE,
+  kind               TEXT NOT NULL CHECK (kind IN ('decoder', 'encoder')),
+  name               TEXT NOT NULL DEFAULT '',
+  feature_set_id     INTEGER REFERENCES feature_sets(id),
+  preprocessing_id   INTEGER REFERENCES preprocessing(id),
+  params             TEXT NOT NULL DEFAULT '{}',
+  weights_array_id   INTEGER REFERENCES arrays(id),
+  alphas_array_id    INTEGER REFERENCES arrays(id),
+  provenance         TEXT NOT NULL DEFAULT '{}',
+  created_at         TEXT NOT NULL
+);
+CREATE INDEX models_subject ON models(subject_id);
+
+CREATE TABLE evaluations (
+  id               INTEGER PRIMARY KEY,
+  model_id         INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+  metrics          TEXT NOT NULL DEFAULT '{}',
+  scores_array_id  INTEGER REFERENCES arrays(id),
+  provenance       TEXT NOT NULL DEFAULT '{}',
+  created_at       TEXT NOT NULL
+);
+CREATE INDEX evaluations_model ON evaluations(model_id);
+
+CREATE TABLE libraries (
+  id                    INTEGER PRIMARY KEY,
+  name                  TEXT NOT NULL UNIQUE,
+  feature_set_id        INTEGER REFERENCES feature_sets(id),
+  embeddings_array_id   INTEGER REFERENCES arrays(id),
+  items                 TEXT NOT NULL DEFAULT '[]',   -- JSON list of clip descriptions
+  provenance            TEXT NOT NULL DEFAULT '{}',
+  created_at            TEXT NOT NULL
+);
+
+CREATE TABLE clips (
+  id              INTEGER PRIMARY KEY,
+  model_id        INTEGER REFERENCES models(id) ON DELETE CASCADE,
+  stimulus_id     INTEGER REFERENCES stimuli(id),
+  library_id      INTEGER REFERENCES libraries(id),
+  method          TEXT NOT NULL,              -- "retrieval" | "generation" | ...
+  audio_path      TEXT,
+  audio_sha256    TEXT,
+  array_id        INTEGER REFERENCES arrays(id),
+  provenance      TEXT NOT NULL DEFAULT '{}',
+  created_at      TEXT NOT NULL
+);
+CREATE INDEX clips_model ON clips(model_id);
+
+CREATE TABLE jobs (
+  id           INTEGER PRIMARY KEY,
+  kind         TEXT NOT NULL,
+  params       TEXT NOT NULL DEFAULT '{}',
+  state        TEXT NOT NULL DEFAULT 'queued'
+               CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted')),
+  progress     REAL NOT NULL DEFAULT 0 CHECK (progress >= 0 AND progress <= 1),
+  message      TEXT NOT NULL DEFAULT '',
+  error        TEXT,
+  result       TEXT,                          -- JSON or NULL
+  created_at   TEXT NOT NULL,
+  started_at   TEXT,
+  finished_at  TEXT
+);
+CREATE INDEX jobs_state ON jobs(state);
+
+CREATE TABLE job_logs (
+  id      INTEGER PRIMARY KEY,
+  job_id  INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  seq     INTEGER NOT NULL,
+  time    TEXT NOT NULL,
+  level   TEXT NOT NULL CHECK (level IN ('debug', 'info', 'warn', 'error')),
+  text    TEXT NOT NULL,
+  UNIQUE (job_id, seq)
+);
+`
+  }
+]
+
+/** The schema version this build of the app writes and understands. */
+export const LATEST_SCHEMA_VERSION = migrations.reduce((v, m) => Math.max(v, m.version), 0)

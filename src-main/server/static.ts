@@ -1,0 +1,41 @@
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { extname, join, normalize, resolve, sep } from 'node:path'
+import type { ServerResponse } from 'node:http'
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+  '.wasm': 'application/wasm',
+  '.ico': 'image/x-icon'
+}
+
+export const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; " +
+  "connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+/** Where the built renderer is: beside the bundle (out/main -> out/renderer) or from a source checkout. */
+export function rendererDir(): string {
+  const candidates = [join(__dirname, '..', 'renderer'), resolve(__dirname, '..', '..', 'out', 'renderer')]
+  return candidates.find((d) => existsSync(join(d, 'index.html'))) ?? candidates[candidates.length - 1]
+}
+
+/** Serves a file of the built renderer; false when there is none (the caller answers 404). */
+export function serveStatic(root: string, pathname: string, res: ServerResponse): boolean {
+  const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '')
+  const file = normalize(join(root, rel))
+  if (!file.startsWith(root + sep) || !existsSync(file) || !statSync(file).isFile()) return false
+  res.writeHead(200, {
+    'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+    'Content-Security-Policy': CSP,
+    'X-Content-Type-Options': 'nosniff',
+    'Cache-Control': rel === 'index.html' ? 'no-store' : 'max-age=3600'
+  })
+  res.end(readFileSync(file))
+  return true
+}

@@ -1,0 +1,301 @@
+/**
+ * A workspace folder: `catalogue.sqlite` (metadata, provenance, hashes), `arrays/` (the `.npy` files)
+ * and `tmp/` (files being written; renamed into place only when complete and registered).
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync
+} from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { Catalogue, type ArrayRecord, checkRelPath } from '../catalogue'
+import { B2mError } from '../common/errors'
+import { type NdArray, encodeNpyParts, parseNpy, validateNdArray } from '../formats/npy'
+
+export { defaultWorkspaceDir } from './paths'
+
+export const CATALOGUE_FILE = 'catalogue.sqlite'
+const CHUNK = 8 << 20
+
+export interface WorkspaceOptions {
+  /**
+   * Delete leftovers of killed runs from `tmp/` while opening (default true). Long-lived faces pass
+   * false and call `cleanTmp()` once they hold the jobs lock.
+   */
+  cleanTmp?: boolean
+}
+
+export interface ReadArrayOptions {
+  /** Recompute the SHA-256 of the file and fail on a mismatch with the catalogue. */
+  verify?: boolean
+}
+
+export interface VerifyReport {
+  checked: number
+  /** Relative paths whose content no longer matches the catalogue's SHA-256. */
+  mismatched: string[]
+  /** Relative paths registered in the catalogue but absent from disk. */
+  missing: string[]
+  /** True when `shouldStop` ended the check early. */
+  stopped: boolean
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+const processStartMs = Date.now() - process.uptime() * 1000
+let tmpCounter = 0
+
+/** Temp names carry the writer's pid so that only leftovers of dead processes are swept. */
+const TMP_NAME = /^(\d+)-[0-9a-f]+-\d+\.tmp$/
+
+function sha256File(path: string): string {
+  const hash = createHash('sha256')
+  const fd = openSync(path, 'r')
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20)
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null)
+      if (n === 0) break
+      hash.update(buf.subarray(0, n))
+    }
+  } finally {
+    closeSync(fd)
+  }
+  return hash.digest('hex')
+}
+
+function tryUnlink(path: string): void {
+  try {
+    unlinkSync(path)
+  } catch {
+    // already gone
+  }
+}
+
+export class Workspace {
+  readonly root: string
+  readonly arraysDir: string
+  readonly tmpDir: string
+  readonly catalogue: Catalogue
+  /** How many leftovers `open` removed from `tmp/` (0 when opened with `cleanTmp: false`). */
+  readonly cleanedTmp: number
+
+  private constructor(root: string, catalogue: Catalogue, cleanedTmp: number) {
+    this.root = root
+    this.arraysDir = join(root, 'arrays')
+    this.tmpDir = join(root, 'tmp')
+    this.catalogue = catalogue
+    this.cleanedTmp = cleanedTmp
+  }
+
+  /** Opens (creating if needed) a workspace folder and its catalogue. */
+  static open(root: string, options: WorkspaceOptions = {}): Workspace {
+    const abs = resolve(root)
+    try {
+      for (const d of [abs, join(abs, 'arrays'), join(abs, 'tmp')]) mkdirSync(d, { recursive: true })
+    } catch (err) {
+      throw new B2mError('failed', `cannot create workspace folder: ${(err as Error).message}`, abs)
+    }
+    const catalogue = Catalogue.open(join(abs, CATALOGUE_FILE))
+    const ws = new Workspace(abs, catalogue, 0)
+    if (options.cleanTmp !== false) {
+      try {
+        ;(ws as { cleanedTmp: number }).cleanedTmp = ws.cleanTmp()
+      } catch (err) {
+        catalogue.close()
+        throw err
+      }
+    }
+    return ws
+  }
+
+  /**
+   * Deletes what killed runs left in `tmp/`: files of processes that no longer run (or of an earlier
+   * process that had this pid), and anything not named by this workspace. Returns how many it removed.
+   */
+  cleanTmp(): number {
+    let removed = 0
+    for (const name of readdirSync(this.tmpDir)) {
+      const path = join(this.tmpDir, name)
+      const m = TMP_NAME.exec(name)
+      if (m) {
+        const pid = Number(m[1])
+        if (pid === process.pid) {
+          // Ours (possibly from a worker thread) unless it predates this process: a reused pid.
+          let mtime = 0
+          try {
+            mtime = statSync(path).mtimeMs
+          } catch {
+            continue
+          }
+          if (mtime >= processStartMs - 1000) continue
+        } else if (isAlive(pid)) {
+          continue
+        }
+      }
+      try {
+        rmSync(path, { recursive: true, force: true })
+        removed++
+      } catch {
+        // another cleaner got there first, or it is in use (Windows); try again next start
+      }
+    }
+    return removed
+  }
+
+  /** Absolute path of an array file from its catalogue-relative path. */
+  arrayPath(relPath: string): string {
+    checkRelPath(relPath)
+    return join(this.arraysDir, ...relPath.split('/'))
+  }
+
+  /**
+   * Writes an array to `arrays/<relPath>` and registers it. The file is written under `tmp/`, hashed
+   * as it is written, synced, and renamed into place in the same transaction that registers it; on
+   * any failure the temp file is removed and nothing is registered. A registered path is a `conflict`.
+   */
+  writeArray(relPath: string, arr: NdArray, role: string): ArrayRecord {
+    const finalPath = this.arrayPath(relPath)
+    if (this.catalogue.arrays.byPath(relPath)) {
+      throw new B2mError('conflict', `array ${relPath} already exists in the catalogue`, finalPath)
+    }
+    try {
+      validateNdArray(arr)
+    } catch (err) {
+      throw new B2mError('bad_request', (err as B2mError).message, finalPath)
+    }
+    const { header, data } = encodeNpyParts(arr)
+    const tmp = join(this.tmpDir, `${process.pid}-${randomBytes(4).toString('hex')}-${++tmpCounter}.tmp`)
+    let renamed = false
+    try {
+      const hash = createHash('sha256')
+      const fd = openSync(tmp, 'wx')
+      try {
+        const write = (bytes: Uint8Array): void => {
+          for (let off = 0; off < bytes.length; off += CHUNK) {
+            const chunk = bytes.subarray(off, Math.min(bytes.length, off + CHUNK))
+            let done = 0
+            while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done)
+            hash.update(chunk)
+          }
+        }
+        write(header)
+        write(data)
+        fsyncSync(fd)
+      } finally {
+        closeSync(fd)
+      }
+      const sha256 = hash.digest('hex')
+      mkdirSync(dirname(finalPath), { recursive: true })
+      return this.catalogue.transaction(() => {
+        const rec = this.catalogue.arrays.register({
+          relPath,
+          sha256,
+          dtype: arr.dtype,
+          shape: [...arr.shape],
+          bytes: header.length + data.length,
+          role
+        })
+        renameSync(tmp, finalPath)
+        renamed = true
+        return rec
+      })
+    } catch (err) {
+      tryUnlink(tmp)
+      // The rename happened but the commit failed: the file must not stay unregistered.
+      if (renamed) tryUnlink(finalPath)
+      if (err instanceof B2mError) throw err
+      throw new B2mError('failed', `cannot write array: ${(err as Error).message}`, finalPath)
+    }
+  }
+
+  /** The catalogue record of an array, by relative path or id; `not_found` when not registered. */
+  arrayRecord(ref: string | number): ArrayRecord {
+    const rec = typeof ref === 'number' ? this.catalogue.arrays.get(ref) : this.catalogue.arrays.byPath(ref)
+    if (!rec) throw new B2mError('not_found', `no array ${typeof ref === 'number' ? `with id ${ref}` : ref} in the catalogue`)
+    return rec
+  }
+
+  /** Reads a registered array. With `verify`, a file whose SHA-256 differs from the catalogue fails. */
+  readArray(ref: string | number, options: ReadArrayOptions = {}): NdArray {
+    const rec = this.arrayRecord(ref)
+    const path = this.arrayPath(rec.relPath)
+    let bytes: Buffer
+    try {
+      bytes = readFileSync(path)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new B2mError('not_found', 'array file is listed in the catalogue but missing on disk', path)
+      }
+      throw new B2mError('failed', `cannot read array: ${(err as Error).message}`, path)
+    }
+    if (options.verify) {
+      const actual = createHash('sha256').update(bytes).digest('hex')
+      if (actual !== rec.sha256) {
+        throw new B2mError(
+          'failed',
+          `array file was changed after it was written: SHA-256 is ${actual}, the catalogue recorded ${rec.sha256}`,
+          path
+        )
+      }
+    }
+    const arr = parseNpy(bytes, path)
+    if (arr.dtype !== rec.dtype || arr.shape.join(',') !== rec.shape.join(',') || arr.shape.length !== rec.shape.length) {
+      throw new B2mError(
+        'failed',
+        `array file holds ${arr.dtype} (${arr.shape.join(', ')}) but the catalogue recorded ${rec.dtype} (${rec.shape.join(', ')})`,
+        path
+      )
+    }
+    return arr
+  }
+
+  /**
+   * Re-hashes every registered array file. `onProgress` is called after each file; `shouldStop` is
+   * asked before each and ends the check early (the report then says `stopped`).
+   */
+  verifyArrays(
+    onProgress?: (done: number, total: number, relPath: string) => void,
+    shouldStop?: () => boolean
+  ): VerifyReport {
+    const records = this.catalogue.arrays.list()
+    const report: VerifyReport = { checked: 0, mismatched: [], missing: [], stopped: false }
+    for (const rec of records) {
+      if (shouldStop?.()) {
+        report.stopped = true
+        break
+      }
+      const path = this.arrayPath(rec.relPath)
+      try {
+        if (sha256File(path) !== rec.sha256) report.mismatched.push(rec.relPath)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') report.missing.push(rec.relPath)
+        else report.mismatched.push(rec.relPath)
+      }
+      report.checked++
+      onProgress?.(report.checked, records.length, rec.relPath)
+    }
+    return report
+  }
+
+  close(): void {
+    this.catalogue.close()
+  }
+}

@@ -1,0 +1,49 @@
+import ImportView from './views/ImportView.vue'
+import SubjectsView from './views/SubjectsView.vue'
+import TrainView from './views/TrainView.vue'
+import CortexView from './views/CortexView.vue'
+import DecodeView from './views/DecodeView.vue'
+import JobsView from './views/JobsView.vue'
+import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-router'
+
+export interface Workspace {
+  name: string
+  path: string
+  title: string
+  /** Not built yet: the sidebar marks it "planned"; the view says what will come. */
+  planned: boolean
+  group: 'Study' | 'Models' | 'Music' | 'System'
+}
+
+/** One view per workspace, in pipeline order. */
+export const WORKSPACES: Workspace[] = [
+  { name: 'import', path: '/import', title: 'Import', planned: true, group: 'Study' },
+  { name: 'subjects', path: '/subjects', title: 'Subjects & runs', planned: false, group: 'Study' },
+  { name: 'train', path: '/train', title: 'Train', planned: true, group: 'Models' },
+  { name: 'cortex', path: '/cortex', title: 'Cortex', planned: true, group: 'Models' },
+  { name: 'decode', path: '/decode', title: 'Decode & playback', planned: true, group: 'Music' },
+  { name: 'jobs', path: '/jobs', title: 'Jobs', planned: false, group: 'System' }
+]
+
+const VIEWS: Record<string, RouteRecordRaw['component']> = {
+  import: ImportView,
+  subjects: SubjectsView,
+  train: TrainView,
+  cortex: CortexView,
+  decode: DecodeView,
+  jobs: JobsView
+}
+
+const routes: RouteRecordRaw[] = [
+  { path: '/', redirect: '/subjects' },
+  ...WORKSPACES.map((w) => ({ path: w.path, name: w.name, component: VIEWS[w.name]!, meta: { title: w.title } })),
+  { path: '/:rest(.*)*', redirect: '/subjects' }
+]
+
+// Hash history: the Electron face loads index.html from file://, where path routing cannot work.
+export const router = createRouter({ history: createWebHashHistory(), routes })
+
+router.afterEach((to) => {
+  const title = typeof to.meta.title === 'string' ? to.meta.title : null
+  document.title = title ? `${title} — Brain2Music Lab` : 'Brain2Music Lab'
+})
