@@ -37,7 +37,10 @@ export default tseslint.config(
     files: ['src-main/**/*'],
     ignores: ['src-main/app/**/*'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'only src-main/app may import electron' }] }]
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'electron', message: 'only src-main/app may import electron' }] }
+      ]
     }
   },
   {
@@ -46,7 +49,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/src-main/**', 'electron', 'node:*'], message: 'the renderer talks to the core through @contract only' }] }
+        {
+          patterns: [
+            {
+              group: ['**/src-main/**', 'electron', 'node:*'],
+              message: 'the renderer talks to the core through @contract only'
+            }
+          ]
+        }
       ]
     }
   },

@@ -13,7 +13,10 @@ const electronVersion = require('electron/package.json').version
 const work = join(root, '.native', 'electron')
 rmSync(work, { recursive: true, force: true })
 mkdirSync(join(work, 'node_modules'), { recursive: true })
-writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'b2m-electron-native', private: true, dependencies: { 'better-sqlite3': '*' } }))
+writeFileSync(
+  join(work, 'package.json'),
+  JSON.stringify({ name: 'b2m-electron-native', private: true, dependencies: { 'better-sqlite3': '*' } })
+)
 cpSync(join(root, 'node_modules', 'better-sqlite3'), join(work, 'node_modules', 'better-sqlite3'), { recursive: true })
 rmSync(join(work, 'node_modules', 'better-sqlite3', 'build'), { recursive: true, force: true })
 

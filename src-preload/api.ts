@@ -117,7 +117,10 @@ export const methods = {
   'catalogue.counts': { params: Empty, result: CatalogueCounts },
   'subjects.list': { params: Empty, result: z.array(Subject) },
   'jobs.list': {
-    params: z.object({ limit: z.number().int().min(1).max(1000).default(100) }).strict().default({ limit: 100 }),
+    params: z
+      .object({ limit: z.number().int().min(1).max(1000).default(100) })
+      .strict()
+      .default({ limit: 100 }),
     result: z.array(Job)
   },
   'jobs.get': { params: JobId, result: Job },

@@ -89,12 +89,15 @@ export class ArraysRepo {
   register(a: NewArray): ArrayRecord {
     checkRelPath(a.relPath)
     if (!/^[0-9a-f]{64}$/.test(a.sha256)) throw new B2mError('bad_request', `bad SHA-256 for ${a.relPath}: ${a.sha256}`)
-    if (!NPY_DTYPES.includes(a.dtype)) throw new B2mError('bad_request', `unsupported dtype '${a.dtype}' for ${a.relPath}`)
+    if (!NPY_DTYPES.includes(a.dtype))
+      throw new B2mError('bad_request', `unsupported dtype '${a.dtype}' for ${a.relPath}`)
     if (!Array.isArray(a.shape) || a.shape.some((d) => !Number.isInteger(d) || d < 0)) {
       throw new B2mError('bad_request', `bad shape ${JSON.stringify(a.shape)} for ${a.relPath}`)
     }
-    if (!Number.isInteger(a.bytes) || a.bytes < 0) throw new B2mError('bad_request', `bad byte count ${a.bytes} for ${a.relPath}`)
-    if (typeof a.role !== 'string' || a.role === '') throw new B2mError('bad_request', `array ${a.relPath} needs a role`)
+    if (!Number.isInteger(a.bytes) || a.bytes < 0)
+      throw new B2mError('bad_request', `bad byte count ${a.bytes} for ${a.relPath}`)
+    if (typeof a.role !== 'string' || a.role === '')
+      throw new B2mError('bad_request', `array ${a.relPath} needs a role`)
     try {
       const info = this.insert.run({ ...a, shape: JSON.stringify(a.shape), createdAt: nowIso() })
       return this.get(Number(info.lastInsertRowid))!

@@ -101,7 +101,7 @@ export class Catalogue {
   }
 
   counts(): CatalogueCounts {
-    this.db // throws if closed
+    if (!this._db) throw new B2mError('internal', 'catalogue is closed', this.path)
     const r = this.countsStmt.get()!
     return {
       subjects: r.subjects,

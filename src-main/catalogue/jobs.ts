@@ -138,7 +138,10 @@ export class JobsRepo {
     for (const k of keys) {
       const v = patch[k]
       if (k === 'state' && !JobStateSchema.options.includes(v as JobState)) {
-        throw new B2mError('bad_request', `unknown job state '${String(v)}' (one of ${JobStateSchema.options.join(', ')})`)
+        throw new B2mError(
+          'bad_request',
+          `unknown job state '${String(v)}' (one of ${JobStateSchema.options.join(', ')})`
+        )
       }
       if (k === 'progress' && !(typeof v === 'number' && Number.isFinite(v))) {
         throw new B2mError('bad_request', `job progress must be a number in [0, 1], got ${String(v)}`)

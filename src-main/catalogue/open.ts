@@ -5,6 +5,7 @@ import Database from 'better-sqlite3'
 import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { B2mError } from '../common/errors'
+import { sqliteNativeBinding } from './native'
 import { type Migration, migrations as defaultMigrations } from './migrations'
 
 export type Db = Database.Database
@@ -40,7 +41,8 @@ export function openDatabase(file: string, list: Migration[] = defaultMigrations
   if (!existed) mkdirSync(dirname(file), { recursive: true })
   let db: Db
   try {
-    db = new Database(file)
+    const nativeBinding = sqliteNativeBinding()
+    db = new Database(file, nativeBinding ? { nativeBinding } : {})
   } catch (err) {
     throw new B2mError('failed', `cannot open catalogue: ${(err as Error).message}`, file)
   }

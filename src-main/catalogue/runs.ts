@@ -73,17 +73,26 @@ function validate(input: NewRun): void {
   }
   if (typeof input.task !== 'string' || input.task === '') bad('task label is empty')
   if (!Number.isInteger(input.run) || input.run < 0) bad(`run number must be a non-negative integer, got ${input.run}`)
-  if (!Array.isArray(input.shape) || input.shape.length === 0 || input.shape.some((d) => !Number.isInteger(d) || d < 0)) {
+  if (
+    !Array.isArray(input.shape) ||
+    input.shape.length === 0 ||
+    input.shape.some((d) => !Number.isInteger(d) || d < 0)
+  ) {
     bad(`shape must be a list of non-negative integers, got ${JSON.stringify(input.shape)}`)
   }
   if (input.affine != null) {
     const a = input.affine
-    if (!Array.isArray(a) || a.length !== 4 || a.some((row) => !Array.isArray(row) || row.length !== 4 || row.some((v) => !Number.isFinite(v)))) {
+    if (
+      !Array.isArray(a) ||
+      a.length !== 4 ||
+      a.some((row) => !Array.isArray(row) || row.length !== 4 || row.some((v) => !Number.isFinite(v)))
+    ) {
       bad('affine must be a 4x4 matrix of finite numbers')
     }
   }
   if (!(Number.isFinite(input.tr) && input.tr > 0)) bad(`TR must be a positive number of seconds, got ${input.tr}`)
-  if (!Number.isInteger(input.volumes) || input.volumes < 0) bad(`volume count must be a non-negative integer, got ${input.volumes}`)
+  if (!Number.isInteger(input.volumes) || input.volumes < 0)
+    bad(`volume count must be a non-negative integer, got ${input.volumes}`)
   if (!/^[0-9a-f]{64}$/.test(input.sourceSha256)) bad('source SHA-256 must be 64 lower-case hex digits')
 }
 
@@ -123,7 +132,11 @@ export class RunsRepo {
       return this.get(Number(info.lastInsertRowid))!
     } catch (err) {
       if (isUniqueViolation(err)) {
-        throw new B2mError('conflict', `session ${input.sessionId} already has run ${input.run} of task '${input.task}'`, input.sourcePath)
+        throw new B2mError(
+          'conflict',
+          `session ${input.sessionId} already has run ${input.run} of task '${input.task}'`,
+          input.sourcePath
+        )
       }
       if (isForeignKeyViolation(err)) throw new B2mError('not_found', `no session with id ${input.sessionId}`)
       throw err

@@ -42,7 +42,10 @@ function toSession(r: SessionRow): Session {
 
 function checkLabel(what: string, label: string, allowEmpty = false): void {
   if (typeof label !== 'string' || (!allowEmpty && label.trim() === '') || label !== label.trim()) {
-    throw new B2mError('bad_request', `${what} label must be a non-empty string without surrounding spaces: ${JSON.stringify(label)}`)
+    throw new B2mError(
+      'bad_request',
+      `${what} label must be a non-empty string without surrounding spaces: ${JSON.stringify(label)}`
+    )
   }
 }
 
@@ -114,7 +117,8 @@ export class SessionsRepo {
       const id = Number(this.insert.run(subjectId, label, nowIso()).lastInsertRowid)
       return this.get(id)!
     } catch (err) {
-      if (isUniqueViolation(err)) throw new B2mError('conflict', `subject ${subjectId} already has a session '${label}'`)
+      if (isUniqueViolation(err))
+        throw new B2mError('conflict', `subject ${subjectId} already has a session '${label}'`)
       if (isForeignKeyViolation(err)) throw new B2mError('not_found', `no subject with id ${subjectId}`)
       throw err
     }

@@ -8,7 +8,12 @@ import type { Job } from '../../src-preload/api'
 export function jobProgress(title: string): { update(job: Job): void; stop(): void } {
   if (process.stderr.isTTY) {
     const bar = new SingleBar(
-      { format: `${title} |{bar}| {percentage}% {message}`, stream: process.stderr, hideCursor: true, clearOnComplete: false },
+      {
+        format: `${title} |{bar}| {percentage}% {message}`,
+        stream: process.stderr,
+        hideCursor: true,
+        clearOnComplete: false
+      },
       Presets.shades_classic
     )
     bar.start(1000, 0, { message: '' })

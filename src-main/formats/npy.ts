@@ -112,10 +112,12 @@ function fail(message: string, file?: string): never {
 /** Parses the Python-dict header text, e.g. `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }`. */
 function parseHeaderText(text: string, file?: string) {
   const t = text.trim()
-  if (!t.startsWith('{') || !t.endsWith('}')) fail(`malformed NPY header (not a dict): ${JSON.stringify(t.slice(0, 120))}`, file)
+  if (!t.startsWith('{') || !t.endsWith('}'))
+    fail(`malformed NPY header (not a dict): ${JSON.stringify(t.slice(0, 120))}`, file)
   const descrM = /['"]descr['"]\s*:\s*(['"])([^'"]*)\1/.exec(t)
   if (!descrM) {
-    if (/['"]descr['"]\s*:\s*\[/.test(t)) fail('unsupported NPY dtype: structured arrays (record dtypes) are not supported', file)
+    if (/['"]descr['"]\s*:\s*\[/.test(t))
+      fail('unsupported NPY dtype: structured arrays (record dtypes) are not supported', file)
     fail("malformed NPY header: no 'descr' key", file)
   }
   const fortM = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(t)
@@ -265,7 +267,8 @@ export function validateNdArray(arr: NdArray, file?: string): void {
     (arr.dtype === 'int16' && arr.data instanceof Int16Array) ||
     (arr.dtype === 'int32' && arr.data instanceof Int32Array) ||
     ((arr.dtype === 'uint8' || arr.dtype === 'bool') && arr.data instanceof Uint8Array)
-  if (!ok) fail(`dtype ${arr.dtype} does not match data of type ${arr.data?.constructor?.name ?? typeof arr.data}`, file)
+  if (!ok)
+    fail(`dtype ${arr.dtype} does not match data of type ${arr.data?.constructor?.name ?? typeof arr.data}`, file)
   if (!Array.isArray(arr.shape) || arr.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
     fail(`bad shape ${JSON.stringify(arr.shape)}: dimensions must be non-negative integers`, file)
   }
@@ -381,7 +384,10 @@ export function readNpyHeader(path: string): NpyHeader {
     const available = fstatSync(fd).size - h.dataOffset
     if (available !== h.dataBytes) {
       const what = available < h.dataBytes ? 'truncated NPY data' : 'NPY size mismatch'
-      fail(`${what}: shape (${h.shape.join(', ')}) of ${h.descr} needs ${h.dataBytes} bytes, file has ${available}`, path)
+      fail(
+        `${what}: shape (${h.shape.join(', ')}) of ${h.descr} needs ${h.dataBytes} bytes, file has ${available}`,
+        path
+      )
     }
     return h
   } finally {

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { availableParallelism } from 'node:os'
@@ -6,6 +5,7 @@ import type { Job, JobLogLine } from '../../src-preload/api'
 import type { Catalogue } from '../catalogue'
 import { B2mError } from '../common/errors'
 import { Emitter } from '../common/emitter'
+import { findUp } from '../common/find-up'
 import { acquireLock } from './lock'
 import type { LogLevel, WorkerInput, WorkerMessage } from './protocol'
 
@@ -38,8 +38,10 @@ interface Running {
 
 /** The electron-vite bundle ships the worker as out/main/job-worker.js; from source, tsx loads it. */
 function workerScript(): string {
-  const bundled = join(__dirname, 'job-worker.js')
-  return existsSync(bundled) ? bundled : join(__dirname, 'worker-bootstrap.cjs')
+  if (__filename.endsWith('.ts')) return join(__dirname, 'worker-bootstrap.cjs')
+  const bundled = findUp(__dirname, 'job-worker.js', 1)
+  if (!bundled) throw new Error(`job-worker.js not found beside ${__dirname}`)
+  return bundled
 }
 
 /**
@@ -136,7 +138,13 @@ export class JobRunner {
     const cancelFlag = new SharedArrayBuffer(4)
     const input: WorkerInput = { jobId: id, kind, params, workspaceRoot: this.root, cancelFlag }
     const worker = new Worker(this.script, { workerData: input })
-    const run: Running = { worker, flag: new Int32Array(cancelFlag), lastProgressWrite: 0, pending: null, settled: false }
+    const run: Running = {
+      worker,
+      flag: new Int32Array(cancelFlag),
+      lastProgressWrite: 0,
+      pending: null,
+      settled: false
+    }
     this.running.set(id, run)
     this.update(id, { state: 'running', startedAt: new Date().toISOString(), message: 'started' })
     worker.on('message', (msg: WorkerMessage) => this.onMessage(id, run, msg))

@@ -36,7 +36,11 @@ const STATUS: Record<ApiErrorBody['code'], number> = {
 const MAX_BODY = 16 * 1024 * 1024
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' })
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff'
+  })
   res.end(JSON.stringify(body))
 }
 
@@ -85,7 +89,10 @@ export async function serve(core: Core, opts: ServeOptions = {}): Promise<Runnin
     const url = new URL(req.url ?? '/', 'http://localhost')
     if (!hostAllowed(req, host, port)) return fail(res, { code: 'unauthorized', message: 'host or origin not allowed' })
     if (!authorised(req, url, token))
-      return fail(res, { code: 'unauthorized', message: 'a valid token is required (open the URL printed by b2m serve)' })
+      return fail(res, {
+        code: 'unauthorized',
+        message: 'a valid token is required (open the URL printed by b2m serve)'
+      })
 
     if (url.pathname.startsWith('/api/call/')) {
       if (req.method !== 'POST') return fail(res, { code: 'bad_request', message: 'API calls are POST requests' })
@@ -99,12 +106,14 @@ export async function serve(core: Core, opts: ServeOptions = {}): Promise<Runnin
       }
       return
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, { code: 'bad_request', message: 'method not allowed' })
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return fail(res, { code: 'bad_request', message: 'method not allowed' })
     if (url.searchParams.has('token'))
       res.setHeader('Set-Cookie', `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`)
     if (!existsSync(join(staticDir, 'index.html')))
       return fail(res, { code: 'not_found', message: `the renderer is not built (${staticDir}): run npm run build` })
-    if (!serveStatic(staticDir, url.pathname, res)) fail(res, { code: 'not_found', message: `no such file: ${url.pathname}` })
+    if (!serveStatic(staticDir, url.pathname, res))
+      fail(res, { code: 'not_found', message: `no such file: ${url.pathname}` })
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 })

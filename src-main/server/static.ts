@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs'
-import { extname, join, normalize, resolve, sep } from 'node:path'
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path'
+import { findUp } from '../common/find-up'
 import type { ServerResponse } from 'node:http'
 
 const TYPES: Record<string, string> = {
@@ -21,8 +22,9 @@ export const CSP =
 
 /** Where the built renderer is: beside the bundle (out/main -> out/renderer) or from a source checkout. */
 export function rendererDir(): string {
-  const candidates = [join(__dirname, '..', 'renderer'), resolve(__dirname, '..', '..', 'out', 'renderer')]
-  return candidates.find((d) => existsSync(join(d, 'index.html'))) ?? candidates[candidates.length - 1]
+  const found =
+    findUp(__dirname, join('renderer', 'index.html')) ?? findUp(__dirname, join('out', 'renderer', 'index.html'))
+  return found ? dirname(found) : resolve(__dirname, '..', '..', 'out', 'renderer')
 }
 
 /** Serves a file of the built renderer; false when there is none (the caller answers 404). */

@@ -229,7 +229,8 @@ export class Workspace {
   /** The catalogue record of an array, by relative path or id; `not_found` when not registered. */
   arrayRecord(ref: string | number): ArrayRecord {
     const rec = typeof ref === 'number' ? this.catalogue.arrays.get(ref) : this.catalogue.arrays.byPath(ref)
-    if (!rec) throw new B2mError('not_found', `no array ${typeof ref === 'number' ? `with id ${ref}` : ref} in the catalogue`)
+    if (!rec)
+      throw new B2mError('not_found', `no array ${typeof ref === 'number' ? `with id ${ref}` : ref} in the catalogue`)
     return rec
   }
 
@@ -257,7 +258,11 @@ export class Workspace {
       }
     }
     const arr = parseNpy(bytes, path)
-    if (arr.dtype !== rec.dtype || arr.shape.join(',') !== rec.shape.join(',') || arr.shape.length !== rec.shape.length) {
+    if (
+      arr.dtype !== rec.dtype ||
+      arr.shape.join(',') !== rec.shape.join(',') ||
+      arr.shape.length !== rec.shape.length
+    ) {
       throw new B2mError(
         'failed',
         `array file holds ${arr.dtype} (${arr.shape.join(', ')}) but the catalogue recorded ${rec.dtype} (${rec.shape.join(', ')})`,

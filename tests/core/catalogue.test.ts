@@ -72,9 +72,9 @@ describe('opening and migrations', () => {
     expect(c.db.pragma('journal_mode', { simple: true })).toBe('wal')
     expect(c.db.pragma('foreign_keys', { simple: true })).toBe(1)
     expect(c.db.pragma('busy_timeout', { simple: true })).toBeGreaterThanOrEqual(1000)
-    expect(() => c.db.prepare("INSERT INTO sessions (subject_id, label, created_at) VALUES (999, 'x', 'now')").run()).toThrow(
-      /FOREIGN KEY/
-    )
+    expect(() =>
+      c.db.prepare("INSERT INTO sessions (subject_id, label, created_at) VALUES (999, 'x', 'now')").run()
+    ).toThrow(/FOREIGN KEY/)
     expect(c.sqliteVersion()).toMatch(/^3\.\d+\.\d+$/)
   })
 
@@ -87,7 +87,11 @@ describe('opening and migrations', () => {
     c.db.prepare("INSERT INTO subjects (label, created_at, notes) VALUES ('s', 'now', 'n')").run()
     c.close()
 
-    const bad = { version: 3, name: 'broken', sql: 'CREATE TABLE t3 (x INTEGER); INSERT INTO no_such_table VALUES (1);' }
+    const bad = {
+      version: 3,
+      name: 'broken',
+      sql: 'CREATE TABLE t3 (x INTEGER); INSERT INTO no_such_table VALUES (1);'
+    }
     const e = caught(() => Catalogue.open(file, [...migrations, v2, bad]))
     expect(e.code).toBe('failed')
     expect(e.message).toMatch(/migration 3 \(broken\) failed and was rolled back/)
@@ -229,7 +233,15 @@ describe('subjects, sessions, runs', () => {
     const s0 = c.sessions.create(a.id, 'ses-a')
     c.runs.create(run(s1.id, 'music', 1))
     const r = c.runs.create({ ...run(s0.id, 'music', 2), affine: null })
-    expect(r).toMatchObject({ sessionId: s0.id, subjectId: a.id, task: 'music', run: 2, tr: 1.5, volumes: 100, affine: null })
+    expect(r).toMatchObject({
+      sessionId: s0.id,
+      subjectId: a.id,
+      task: 'music',
+      run: 2,
+      tr: 1.5,
+      volumes: 100,
+      affine: null
+    })
     expect(r.shape).toEqual([64, 64, 30, 100])
     const list = c.runs.listBySubject(a.id)
     expect(list.map((x) => [x.sessionId, x.run])).toEqual([
@@ -247,8 +259,21 @@ describe('subjects, sessions, runs', () => {
 describe('arrays', () => {
   it('registers, finds, lists and removes', () => {
     const c = openCat()
-    const rec = c.arrays.register({ relPath: 'sub-01/resp.npy', sha256: HEX, dtype: 'float32', shape: [10, 20], bytes: 928, role: 'responses' })
-    expect(rec).toMatchObject({ relPath: 'sub-01/resp.npy', dtype: 'float32', shape: [10, 20], bytes: 928, role: 'responses' })
+    const rec = c.arrays.register({
+      relPath: 'sub-01/resp.npy',
+      sha256: HEX,
+      dtype: 'float32',
+      shape: [10, 20],
+      bytes: 928,
+      role: 'responses'
+    })
+    expect(rec).toMatchObject({
+      relPath: 'sub-01/resp.npy',
+      dtype: 'float32',
+      shape: [10, 20],
+      bytes: 928,
+      role: 'responses'
+    })
     expect(c.arrays.get(rec.id)).toEqual(rec)
     expect(c.arrays.byPath('sub-01/resp.npy')).toEqual(rec)
     c.arrays.register({ relPath: 'f.npy', sha256: HEX, dtype: 'float64', shape: [], bytes: 136, role: 'features' })
@@ -256,14 +281,22 @@ describe('arrays', () => {
     expect(c.arrays.list('features').map((a) => a.relPath)).toEqual(['f.npy'])
     expect(caught(() => c.arrays.register({ ...rec })).code).toBe('conflict')
     for (const relPath of ['../x.npy', '/abs.npy', 'a//b.npy', 'x.txt', 'a\\b.npy', './a.npy']) {
-      expect(caught(() => c.arrays.register({ relPath, sha256: HEX, dtype: 'uint8', shape: [1], bytes: 1, role: 'r' })).code).toBe('bad_request')
+      expect(
+        caught(() => c.arrays.register({ relPath, sha256: HEX, dtype: 'uint8', shape: [1], bytes: 1, role: 'r' })).code
+      ).toBe('bad_request')
     }
-    expect(caught(() => c.arrays.register({ relPath: 'y.npy', sha256: 'zz', dtype: 'uint8', shape: [1], bytes: 1, role: 'r' })).code).toBe('bad_request')
+    expect(
+      caught(() =>
+        c.arrays.register({ relPath: 'y.npy', sha256: 'zz', dtype: 'uint8', shape: [1], bytes: 1, role: 'r' })
+      ).code
+    ).toBe('bad_request')
 
     // an array used by another record cannot be removed
     const subj = c.subjects.create('sub-01')
     c.db
-      .prepare("INSERT INTO preprocessing (subject_id, params, responses_array_id, created_at) VALUES (?, '{}', ?, 'now')")
+      .prepare(
+        "INSERT INTO preprocessing (subject_id, params, responses_array_id, created_at) VALUES (?, '{}', ?, 'now')"
+      )
       .run(subj.id, rec.id)
     expect(caught(() => c.arrays.remove(rec.id)).code).toBe('conflict')
     c.db.prepare('DELETE FROM preprocessing').run()
@@ -278,7 +311,17 @@ describe('jobs', () => {
     const c = openCat()
     const j1 = c.jobs.create('compute.benchmark', { size: 64, repeats: 2 })
     expect(Job.parse(j1)).toEqual(j1)
-    expect(j1).toMatchObject({ kind: 'compute.benchmark', params: { size: 64, repeats: 2 }, state: 'queued', progress: 0, message: '', error: null, result: null, startedAt: null, finishedAt: null })
+    expect(j1).toMatchObject({
+      kind: 'compute.benchmark',
+      params: { size: 64, repeats: 2 },
+      state: 'queued',
+      progress: 0,
+      message: '',
+      error: null,
+      result: null,
+      startedAt: null,
+      finishedAt: null
+    })
     const j2 = c.jobs.create('workspace.verify')
     expect(j2.params).toEqual({})
     expect(c.jobs.list(10).map((j) => j.id)).toEqual([j2.id, j1.id])
@@ -286,9 +329,19 @@ describe('jobs', () => {
     expect(c.jobs.get(99999)).toBeUndefined()
 
     const started = new Date().toISOString()
-    const running = c.jobs.update(j1.id, { state: 'running', startedAt: started, progress: 0.25, message: 'warming up' })
+    const running = c.jobs.update(j1.id, {
+      state: 'running',
+      startedAt: started,
+      progress: 0.25,
+      message: 'warming up'
+    })
     expect(running).toMatchObject({ state: 'running', startedAt: started, progress: 0.25, message: 'warming up' })
-    const done = c.jobs.update(j1.id, { state: 'succeeded', progress: 1, result: { gflops: 12.5, rows: [1, 2] }, finishedAt: started })
+    const done = c.jobs.update(j1.id, {
+      state: 'succeeded',
+      progress: 1,
+      result: { gflops: 12.5, rows: [1, 2] },
+      finishedAt: started
+    })
     expect(done.result).toEqual({ gflops: 12.5, rows: [1, 2] })
     expect(done.message).toBe('warming up') // untouched fields stay
     expect(Job.parse(done)).toEqual(done)

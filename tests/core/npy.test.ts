@@ -134,7 +134,14 @@ describe('npy round trips', () => {
     writeNpy(p, arr)
     expect(Array.from(readNpy(p).data)).toEqual(Array.from(arr.data))
     const h = readNpyHeader(p)
-    expect(h).toMatchObject({ version: [1, 0], dtype: 'int16', descr: '<i2', shape: [4, 5], fortranOrder: false, size: 20 })
+    expect(h).toMatchObject({
+      version: [1, 0],
+      dtype: 'int16',
+      descr: '<i2',
+      shape: [4, 5],
+      fortranOrder: false,
+      size: 20
+    })
     expect(h.dataOffset).toBe(128) // numpy's layout: 21 digits of growth room for the first axis
     expect(h.dataBytes).toBe(40)
   })
@@ -195,23 +202,48 @@ describe('npy bad input', () => {
   })
   it('unsupported dtypes', () => {
     for (const descr of ['<c8', '<u2', '<i8', '|O', '<U5', '<f2']) {
-      expectBad(() => parseNpy(handMade(`{'descr': '${descr}', 'fortran_order': False, 'shape': (1,), }`, new Uint8Array(16)), f), /unsupported NPY dtype/, f)
+      expectBad(
+        () =>
+          parseNpy(handMade(`{'descr': '${descr}', 'fortran_order': False, 'shape': (1,), }`, new Uint8Array(16)), f),
+        /unsupported NPY dtype/,
+        f
+      )
     }
     expectBad(
-      () => parseNpy(handMade("{'descr': [('a', '<f4'), ('b', '<i4')], 'fortran_order': False, 'shape': (1,), }", new Uint8Array(8)), f),
+      () =>
+        parseNpy(
+          handMade(
+            "{'descr': [('a', '<f4'), ('b', '<i4')], 'fortran_order': False, 'shape': (1,), }",
+            new Uint8Array(8)
+          ),
+          f
+        ),
       /structured/,
       f
     )
   })
   it('malformed headers', () => {
     expectBad(() => parseNpy(handMade("{'descr': '<f4', 'shape': (1,), }", new Uint8Array(4)), f), /fortran_order/, f)
-    expectBad(() => parseNpy(handMade("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", new Uint8Array(4)), f), /bad dimension/, f)
-    expectBad(() => parseNpy(handMade("not a dict", new Uint8Array(4)), f), /not a dict/, f)
+    expectBad(
+      () => parseNpy(handMade("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", new Uint8Array(4)), f),
+      /bad dimension/,
+      f
+    )
+    expectBad(() => parseNpy(handMade('not a dict', new Uint8Array(4)), f), /not a dict/, f)
   })
   it('encode refuses inconsistent arrays', () => {
-    expectBad(() => encodeNpy({ dtype: 'float32', shape: [2, 3], data: new Float32Array(5) }), /holds 6 elements but data has 5/)
-    expectBad(() => encodeNpy({ dtype: 'float32', shape: [2], data: new Float64Array(2) }), /does not match data of type Float64Array/)
-    expectBad(() => encodeNpy({ dtype: 'complex64' as NpyDtype, shape: [1], data: new Float32Array(2) }), /unsupported dtype/)
+    expectBad(
+      () => encodeNpy({ dtype: 'float32', shape: [2, 3], data: new Float32Array(5) }),
+      /holds 6 elements but data has 5/
+    )
+    expectBad(
+      () => encodeNpy({ dtype: 'float32', shape: [2], data: new Float64Array(2) }),
+      /does not match data of type Float64Array/
+    )
+    expectBad(
+      () => encodeNpy({ dtype: 'complex64' as NpyDtype, shape: [1], data: new Float32Array(2) }),
+      /unsupported dtype/
+    )
     expectBad(() => encodeNpy({ dtype: 'int32', shape: [1.5], data: new Int32Array(1) }), /bad shape/)
   })
   it('file helpers name the file', () => {
@@ -346,7 +378,15 @@ print(json.dumps(res))
   it('our files are byte-identical to np.save (header layout, padding, data)', () => {
     const cases: { dtype: NpyDtype; shape: number[]; fortranOrder: boolean }[] = []
     for (const dtype of NPY_DTYPES)
-      for (const shape of [[], [0], [7], [3, 4], [123456, 0], [2, 3, 4], [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]])
+      for (const shape of [
+        [],
+        [0],
+        [7],
+        [3, 4],
+        [123456, 0],
+        [2, 3, 4],
+        [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+      ])
         for (const fortranOrder of [false, true]) cases.push({ dtype, shape, fortranOrder })
     const paths = cases.map((_, k) => join(dir, `np-ref-${k}.npy`))
     const srcs = cases.map((_, k) => join(dir, `np-src-${k}.npy`))

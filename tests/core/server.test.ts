@@ -23,7 +23,9 @@ function http(method: string, path: string, headers: Record<string, string> = {}
     const req = request(`${base}${path}`, { method, headers }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }))
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() })
+      )
     })
     req.on('error', reject)
     if (body !== undefined) req.write(body)
@@ -32,7 +34,12 @@ function http(method: string, path: string, headers: Record<string, string> = {}
 }
 
 const call = (method: string, params: unknown, headers: Record<string, string> = {}) =>
-  http('POST', `/api/call/${method}`, { 'Content-Type': 'application/json', Authorization: `Bearer ${server.token}`, ...headers }, JSON.stringify(params))
+  http(
+    'POST',
+    `/api/call/${method}`,
+    { 'Content-Type': 'application/json', Authorization: `Bearer ${server.token}`, ...headers },
+    JSON.stringify(params)
+  )
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'b2m-serve-'))
@@ -125,7 +132,9 @@ describe('b2m serve', () => {
         if (msg.event === 'job.update' && msg.payload.state === 'succeeded') resolve()
       })
     })
-    const started = JSON.parse((await call('jobs.start', { kind: 'compute.benchmark', params: { size: 64, repeats: 3 } })).body)
+    const started = JSON.parse(
+      (await call('jobs.start', { kind: 'compute.benchmark', params: { size: 64, repeats: 3 } })).body
+    )
     expect(started.ok).toBe(true)
     await finished
     ws.close()

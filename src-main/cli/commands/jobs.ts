@@ -28,7 +28,10 @@ export function registerJobs(program: Command): void {
     .action(async (kind: string, opts: { set: Record<string, unknown>; json?: boolean }, cmd: Command) => {
       const parsed = JobRequest.safeParse({ kind, params: opts.set })
       if (!parsed.success)
-        throw new B2mError('bad_request', `job ${kind}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+        throw new B2mError(
+          'bad_request',
+          `job ${kind}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`
+        )
       const job = await withCore(cmd, { runJobs: true }, async (core) => {
         const bar = jobProgress(kind)
         const offUpdate = core.events.on('job.update', (j) => bar.update(j))
@@ -49,7 +52,8 @@ export function registerJobs(program: Command): void {
       })
       if (opts.json) printJson(job)
       else process.stdout.write(describe(job) + '\n')
-      if (job.state !== 'succeeded') throw new B2mError('failed', `job ${job.id} ${job.state}${job.error ? `: ${job.error}` : ''}`)
+      if (job.state !== 'succeeded')
+        throw new B2mError('failed', `job ${job.id} ${job.state}${job.error ? `: ${job.error}` : ''}`)
     })
 
   jobs
@@ -75,7 +79,9 @@ export function registerJobs(program: Command): void {
         if (!job) throw new B2mError('not_found', `no job ${id}`)
         const log = core.workspace.catalogue.jobs.logs(job.id, 0)
         if (opts.json) return printJson({ ...job, log })
-        process.stdout.write(describe(job) + '\n' + log.map((l) => `${l.time} [${l.level}] ${l.text}`).join('\n') + '\n')
+        process.stdout.write(
+          describe(job) + '\n' + log.map((l) => `${l.time} [${l.level}] ${l.text}`).join('\n') + '\n'
+        )
       })
     })
 }

@@ -13,7 +13,8 @@ function ensureRenderer(): void {
   if (existsSync(join(rendererDir(), 'index.html'))) return
   const root = resolve(__dirname, '..', '..', '..')
   const cli = join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js')
-  if (!existsSync(cli)) throw new B2mError('failed', `the renderer is not built and electron-vite is missing: run npm run build`)
+  if (!existsSync(cli))
+    throw new B2mError('failed', `the renderer is not built and electron-vite is missing: run npm run build`)
   process.stderr.write('building the renderer (first start)…\n')
   const r = spawnSync(process.execPath, [cli, 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
   if (r.status !== 0) throw new B2mError('failed', 'building the renderer failed: run npm run build to see why')
@@ -42,7 +43,8 @@ export function registerServe(program: Command): void {
       }
       const { url, host, port, token } = server
       if (opts.json) process.stdout.write(JSON.stringify({ url, host, port, token }) + '\n')
-      else process.stdout.write(`Brain2Music Lab is served at ${url}\nworkspace: ${core.workspace.root}\nCtrl-C stops.\n`)
+      else
+        process.stdout.write(`Brain2Music Lab is served at ${url}\nworkspace: ${core.workspace.root}\nCtrl-C stops.\n`)
       await new Promise<void>((done) => {
         const stop = () => done()
         process.once('SIGINT', stop)

@@ -12,7 +12,10 @@ export const workspaceVerify: JobImpl<Record<string, never>, unknown> = (_params
     ctx.throwIfCancelled()
     for (const f of report.mismatched) ctx.log('error', `hash mismatch: ${f}`)
     for (const f of report.missing) ctx.log('error', `missing: ${f}`)
-    ctx.log('info', `${report.checked} arrays checked, ${report.mismatched.length} mismatched, ${report.missing.length} missing`)
+    ctx.log(
+      'info',
+      `${report.checked} arrays checked, ${report.mismatched.length} mismatched, ${report.missing.length} missing`
+    )
     return report
   } finally {
     ws.close()
