@@ -172,6 +172,21 @@ export class Workspace {
    * any failure the temp file is removed and nothing is registered. A registered path is a `conflict`.
    */
   writeArray(relPath: string, arr: NdArray, role: string): ArrayRecord {
+    const batch = this.batch()
+    batch.add(relPath, arr, role)
+    return batch.commit((records) => records[0])
+  }
+
+  /**
+   * Several arrays and the catalogue rows that refer to them, landing together or not at all: one user
+   * action (an import, a trained model) is one transaction, and a failure leaves no file behind.
+   */
+  batch(): ArrayBatch {
+    return new ArrayBatch(this)
+  }
+
+  /** Writes one array under tmp/, hashing as it goes; the caller renames it into place. */
+  stageArray(relPath: string, arr: NdArray, role: string): StagedArray {
     const finalPath = this.arrayPath(relPath)
     if (this.catalogue.arrays.byPath(relPath)) {
       throw new B2mError('conflict', `array ${relPath} already exists in the catalogue`, finalPath)
@@ -183,7 +198,6 @@ export class Workspace {
     }
     const { header, data } = encodeNpyParts(arr)
     const tmp = join(this.tmpDir, `${process.pid}-${randomBytes(4).toString('hex')}-${++tmpCounter}.tmp`)
-    let renamed = false
     try {
       const hash = createHash('sha256')
       const fd = openSync(tmp, 'wx')
@@ -202,26 +216,18 @@ export class Workspace {
       } finally {
         closeSync(fd)
       }
-      const sha256 = hash.digest('hex')
-      mkdirSync(dirname(finalPath), { recursive: true })
-      return this.catalogue.transaction(() => {
-        const rec = this.catalogue.arrays.register({
-          relPath,
-          sha256,
-          dtype: arr.dtype,
-          shape: [...arr.shape],
-          bytes: header.length + data.length,
-          role
-        })
-        renameSync(tmp, finalPath)
-        renamed = true
-        return rec
-      })
+      return {
+        relPath,
+        role,
+        tmp,
+        finalPath,
+        sha256: hash.digest('hex'),
+        dtype: arr.dtype,
+        shape: [...arr.shape],
+        bytes: header.length + data.length
+      }
     } catch (err) {
       tryUnlink(tmp)
-      // The rename happened but the commit failed: the file must not stay unregistered.
-      if (renamed) tryUnlink(finalPath)
-      if (err instanceof B2mError) throw err
       throw new B2mError('failed', `cannot write array: ${(err as Error).message}`, finalPath)
     }
   }
@@ -302,5 +308,81 @@ export class Workspace {
 
   close(): void {
     this.catalogue.close()
+  }
+}
+
+export interface StagedArray {
+  relPath: string
+  role: string
+  tmp: string
+  finalPath: string
+  sha256: string
+  dtype: NdArray['dtype']
+  shape: number[]
+  bytes: number
+}
+
+/** Arrays staged under tmp/ that commit, with the rows that refer to them, in one transaction. */
+export class ArrayBatch {
+  private readonly staged: StagedArray[] = []
+  private done = false
+
+  constructor(private readonly ws: Workspace) {}
+
+  /** Writes the array under tmp/ now; it is registered and moved into place by `commit`. */
+  add(relPath: string, arr: NdArray, role: string): void {
+    if (this.done) throw new B2mError('internal', 'array batch already finished')
+    if (this.staged.some((s) => s.relPath === relPath))
+      throw new B2mError('conflict', `array ${relPath} is staged twice`, this.ws.arrayPath(relPath))
+    try {
+      this.staged.push(this.ws.stageArray(relPath, arr, role))
+    } catch (err) {
+      this.discard()
+      throw err
+    }
+  }
+
+  /**
+   * Registers every staged array, renames each into place and runs `rows` (catalogue rows that refer
+   * to the records, in staging order), all in one transaction. On any failure nothing stays: no row,
+   * no record, no file.
+   */
+  commit<T>(rows: (records: ArrayRecord[]) => T): T {
+    if (this.done) throw new B2mError('internal', 'array batch already finished')
+    this.done = true
+    const renamed: string[] = []
+    try {
+      for (const s of this.staged) mkdirSync(dirname(s.finalPath), { recursive: true })
+      return this.ws.catalogue.transaction(() => {
+        const records = this.staged.map((s) =>
+          this.ws.catalogue.arrays.register({
+            relPath: s.relPath,
+            sha256: s.sha256,
+            dtype: s.dtype,
+            shape: s.shape,
+            bytes: s.bytes,
+            role: s.role
+          })
+        )
+        const result = rows(records)
+        for (const s of this.staged) {
+          renameSync(s.tmp, s.finalPath)
+          renamed.push(s.finalPath)
+        }
+        return result
+      })
+    } catch (err) {
+      for (const s of this.staged) tryUnlink(s.tmp)
+      // Renamed but the commit failed: the files must not stay unregistered.
+      for (const p of renamed) tryUnlink(p)
+      if (err instanceof B2mError) throw err
+      throw new B2mError('failed', `cannot write arrays: ${(err as Error).message}`, this.staged[0]?.finalPath)
+    }
+  }
+
+  /** Drops every staged file (an import that failed or was cancelled before it committed). */
+  discard(): void {
+    this.done = true
+    for (const s of this.staged) tryUnlink(s.tmp)
   }
 }

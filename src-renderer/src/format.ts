@@ -36,9 +36,11 @@ export function jobResultSummary(job: Job): string | null {
   if (typeof r === 'object' && r) {
     const o = r as Record<string, unknown>
     if (typeof o.gflops === 'number') {
-      const on = typeof o.provider === 'string' ? ` on ${o.provider.toUpperCase()}` : ''
-      const secs = typeof o.seconds === 'number' ? ` over ${o.seconds.toFixed(2)} s` : ''
-      return `${fmtNumber(o.gflops)} GFLOP/s${on}${secs}`
+      const parts = [`${fmtNumber(o.gflops)} GFLOP/s`]
+      if (typeof o.provider === 'string') parts[0] += ` on ${o.provider.toUpperCase()}`
+      if (typeof o.peakGflops === 'number') parts.push(`peak ${fmtNumber(o.peakGflops)}`)
+      if (typeof o.seconds === 'number') parts.push(`${fmtDuration(o.seconds * 1000)} of MatMul`)
+      return parts.join(' · ')
     }
   }
   const text = JSON.stringify(r)
@@ -63,6 +65,7 @@ export function fmtDate(iso: string): string {
 
 export function fmtDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '—'
+  if (ms < 10) return `${ms.toFixed(1)} ms`
   if (ms < 1000) return `${Math.round(ms)} ms`
   const s = ms / 1000
   if (s < 60) return `${s.toFixed(1)} s`

@@ -302,3 +302,50 @@ describe('defaultWorkspaceDir', () => {
     )
   })
 })
+
+describe('array batches: one user action, one transaction', () => {
+  it('commits several arrays with the rows that refer to them', () => {
+    const ws = openWs()
+    const subject = ws.batch()
+    subject.add('s/a.npy', matrix(2, 3), 'test')
+    subject.add('s/b.npy', matrix(4, 1), 'test')
+    const ids = subject.commit((records) => {
+      ws.catalogue.subjects.create('sub-01')
+      return records.map((r) => r.id)
+    })
+    expect(ids).toHaveLength(2)
+    expect(readNpy(ws.arrayPath('s/a.npy')).shape).toEqual([2, 3])
+    expect(ws.catalogue.subjects.getByLabel('sub-01')).toBeDefined()
+    expect(readdirSync(ws.tmpDir)).toEqual([])
+  })
+
+  it('leaves no file, record or row when the rows fail', () => {
+    const ws = openWs()
+    ws.catalogue.subjects.create('sub-01')
+    const batch = ws.batch()
+    batch.add('s/a.npy', matrix(2, 3), 'test')
+    batch.add('s/b.npy', matrix(4, 1), 'test')
+    const err = caught(() =>
+      batch.commit(() => {
+        ws.catalogue.subjects.create('sub-02')
+        ws.catalogue.subjects.create('sub-01') // duplicate: the whole action rolls back
+      })
+    )
+    expect(err.code).toBe('conflict')
+    expect(existsSync(ws.arrayPath('s/a.npy'))).toBe(false)
+    expect(existsSync(ws.arrayPath('s/b.npy'))).toBe(false)
+    expect(ws.catalogue.arrays.list()).toEqual([])
+    expect(ws.catalogue.subjects.getByLabel('sub-02')).toBeUndefined()
+    expect(readdirSync(ws.tmpDir)).toEqual([])
+  })
+
+  it('discard drops what was staged', () => {
+    const ws = openWs()
+    const batch = ws.batch()
+    batch.add('s/a.npy', matrix(2, 3), 'test')
+    expect(readdirSync(ws.tmpDir)).toHaveLength(1)
+    batch.discard()
+    expect(readdirSync(ws.tmpDir)).toEqual([])
+    expect(() => batch.add('s/c.npy', matrix(1, 1), 'test')).toThrow(/already finished/)
+  })
+})

@@ -43,14 +43,16 @@ export const useAppStore = defineStore('app', () => {
   function start(): void {
     if (started) return
     started = true
+    let everConnected = api().connection.status === 'connected'
     api().onConnection((state) => {
       const was = connection.value.status
       connection.value = state
-      // Back after a drop: what we show may be stale.
-      if (state.status === 'connected' && was !== 'connected' && info.value) {
+      // Back after a drop (or after a first start that failed): what we show may be stale.
+      if (state.status === 'connected' && was !== 'connected' && (everConnected || error.value)) {
         void loadInfo()
         void refreshCounts()
       }
+      if (state.status === 'connected') everConnected = true
     })
     void loadInfo()
     void refreshCounts()

@@ -29,7 +29,11 @@ export const useJobsStore = defineStore('jobs', () => {
   const list = computed(() => [...byId.values()].sort((a, b) => b.id - a.id))
   const active = computed(() => list.value.filter((j) => !isTerminal(j.state)))
 
-  /** Apply a job record. Snapshots (jobs.list) never overwrite a fresher event-driven state. */
+  /**
+   * Apply a job record. Events arrive in order and always apply. Snapshots — call results such as
+   * jobs.list, jobs.start, jobs.cancel — may be older than an event that overtook them (a cancel's
+   * "cancelling…" answer can land after the "cancelled" event), so they never move a job backwards.
+   */
   function upsert(job: Job, fromSnapshot = false): void {
     const prev = byId.get(job.id)
     if (fromSnapshot && prev) {
@@ -92,13 +96,13 @@ export const useJobsStore = defineStore('jobs', () => {
 
   async function startJob(request: JobRequest): Promise<Job> {
     const job = await api().call('jobs.start', request)
-    upsert(job)
+    upsert(job, true)
     return job
   }
 
   async function cancel(id: number): Promise<Job> {
     const job = await api().call('jobs.cancel', { id })
-    upsert(job)
+    upsert(job, true)
     return job
   }
 

@@ -1,0 +1,7 @@
+export * from './types'
+export * from './wav'
+export * from './au'
+export * from './flac'
+export * from './decode'
+export * from './resample'
+export * from './excerpt'
