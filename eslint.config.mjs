@@ -5,7 +5,7 @@ import prettier from 'eslint-config-prettier'
 import globals from 'globals'
 
 export default tseslint.config(
-  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-results/**', 'bench-results/**', '.native/**'] },
+  { ignores: ['.tmp-*', 'out/**', 'dist/**', 'node_modules/**', 'test-results/**', 'bench-results/**', '.native/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...vue.configs['flat/recommended'],
@@ -50,12 +50,8 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: [
-            {
-              group: ['**/src-main/**', 'electron', 'node:*'],
-              message: 'the renderer talks to the core through @contract only'
-            }
-          ]
+          paths: [{ name: 'electron', message: 'the renderer talks to the core through @contract only' }],
+          patterns: [{ regex: '^node:|src-main', message: 'the renderer talks to the core through @contract only' }]
         }
       ]
     }

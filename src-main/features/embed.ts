@@ -4,7 +4,11 @@ import { toMono, type AudioData } from '../formats/audio/types'
 import type { FeatureExtractor, WindowOptions, WindowedEmbedding } from './types'
 
 /** Mono at `sampleRate` (resampled with libsamplerate when the rates differ). */
-export async function monoAt(audio: AudioData, sampleRate: number, quality: ResampleQuality = 'best'): Promise<Float32Array> {
+export async function monoAt(
+  audio: AudioData,
+  sampleRate: number,
+  quality: ResampleQuality = 'best'
+): Promise<Float32Array> {
   const mono = toMono(audio)
   return audio.sampleRate === sampleRate ? mono : resampleChannel(mono, audio.sampleRate, sampleRate, quality)
 }

@@ -15,8 +15,8 @@ type Matrix = Float32Array | Float64Array
 /** Symmetric eigendecomposition by cyclic Jacobi: eigenvalues descending, eigenvectors as rows (d x d). */
 export function symmetricEigen(matrix: Float64Array, d: number): { values: Float64Array; vectors: Float64Array } {
   const a = Float64Array.from(matrix)
-  const v = new Float64Array(d * d)
-  for (let i = 0; i < d; i++) v[i * d + i] = 1
+  const vt = new Float64Array(d * d)
+  for (let i = 0; i < d; i++) vt[i * d + i] = 1
   let total = 0
   for (let i = 0; i < d * d; i++) total += a[i] * a[i]
   for (let sweep = 0; sweep < 100; sweep++) {
@@ -34,27 +34,30 @@ export function symmetricEigen(matrix: Float64Array, d: number): { values: Float
         const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1))
         const c = 1 / Math.sqrt(t * t + 1)
         const s = t * c
-        for (let k = 0; k < d; k++) {
-          const akp = a[k * d + p]
-          const akq = a[k * d + q]
-          a[k * d + p] = c * akp - s * akq
-          a[k * d + q] = s * akp + c * akq
-        }
+        // A <- J^T A J touches rows/columns p and q only: update the two rows, mirror into the columns.
         const rp = p * d
         const rq = q * d
         for (let k = 0; k < d; k++) {
+          if (k === p || k === q) continue
           const apk = a[rp + k]
           const aqk = a[rq + k]
-          a[rp + k] = c * apk - s * aqk
-          a[rq + k] = s * apk + c * aqk
+          const np = c * apk - s * aqk
+          const nq = s * apk + c * aqk
+          a[rp + k] = np
+          a[rq + k] = nq
+          a[k * d + p] = np
+          a[k * d + q] = nq
         }
+        a[rp + p] = app - t * apq
+        a[rq + q] = aqq + t * apq
         a[rp + q] = 0
         a[rq + p] = 0
+        // eigenvectors kept as rows of vt (vt = V^T), so this update is contiguous too
         for (let k = 0; k < d; k++) {
-          const vkp = v[k * d + p]
-          const vkq = v[k * d + q]
-          v[k * d + p] = c * vkp - s * vkq
-          v[k * d + q] = s * vkp + c * vkq
+          const vp = vt[rp + k]
+          const vq = vt[rq + k]
+          vt[rp + k] = c * vp - s * vq
+          vt[rq + k] = s * vp + c * vq
         }
       }
     }
@@ -64,9 +67,9 @@ export function symmetricEigen(matrix: Float64Array, d: number): { values: Float
   const vectors = new Float64Array(d * d)
   order.forEach((col, r) => {
     let big = 0
-    for (let k = 0; k < d; k++) if (Math.abs(v[k * d + col]) > Math.abs(big)) big = v[k * d + col]
+    for (let k = 0; k < d; k++) if (Math.abs(vt[col * d + k]) > Math.abs(big)) big = vt[col * d + k]
     const sign = big < 0 ? -1 : 1
-    for (let k = 0; k < d; k++) vectors[r * d + k] = sign * v[k * d + col]
+    for (let k = 0; k < d; k++) vectors[r * d + k] = sign * vt[col * d + k]
   })
   return { values, vectors }
 }
@@ -115,7 +118,8 @@ export class FeatureTransform {
 
   /** Fits on `data` (rows x dim). `pca`: number of components to keep (<= min(dim, rows)), or none. */
   static fit(data: Matrix, rows: number, dim: number, options: { pca?: number } = {}): FeatureTransform {
-    if (data.length !== rows * dim) throw new B2mError('bad_request', `data has ${data.length} values, expected ${rows} x ${dim}`)
+    if (data.length !== rows * dim)
+      throw new B2mError('bad_request', `data has ${data.length} values, expected ${rows} x ${dim}`)
     if (rows < 2) throw new B2mError('bad_request', `need at least 2 training rows to fit a normalisation, got ${rows}`)
     const mean = new Float64Array(dim)
     const scale = new Float64Array(dim)
@@ -134,7 +138,8 @@ export class FeatureTransform {
     const t = new FeatureTransform(dim, mean, scale, rows, undefined, constantDims)
     if (options.pca === undefined) return t
     const k = options.pca
-    if (!Number.isInteger(k) || k < 1 || k > dim) throw new B2mError('bad_request', `PCA dimension ${k} must be in 1..${dim}`)
+    if (!Number.isInteger(k) || k < 1 || k > dim)
+      throw new B2mError('bad_request', `PCA dimension ${k} must be in 1..${dim}`)
     const zed = t.zscore(data, rows)
     const pmean = new Float64Array(dim)
     for (let r = 0; r < rows; r++) for (let j = 0; j < dim; j++) pmean[j] += zed[r * dim + j]
@@ -174,14 +179,18 @@ export class FeatureTransform {
 
   private zscore(data: Matrix, rows: number): Float64Array {
     const out = new Float64Array(rows * this.dim)
-    for (let r = 0; r < rows; r++) for (let j = 0; j < this.dim; j++) out[r * this.dim + j] = (data[r * this.dim + j] - this.mean[j]) / this.scale[j]
+    for (let r = 0; r < rows; r++)
+      for (let j = 0; j < this.dim; j++) out[r * this.dim + j] = (data[r * this.dim + j] - this.mean[j]) / this.scale[j]
     return out
   }
 
   /** Applies the transform to rows x dim; returns rows x outDim (float32). */
   apply(data: Matrix, rows = data.length / this.dim): Float32Array {
     if (!Number.isInteger(rows) || data.length !== rows * this.dim) {
-      throw new B2mError('bad_request', `data has ${data.length} values, not a multiple of the fitted dimension ${this.dim}`)
+      throw new B2mError(
+        'bad_request',
+        `data has ${data.length} values, not a multiple of the fitted dimension ${this.dim}`
+      )
     }
     const zed = this.zscore(data, rows)
     if (!this.pca) return Float32Array.from(zed)
@@ -200,7 +209,10 @@ export class FeatureTransform {
 
   /** Writes `<stem>.json` and its `.npy` arrays into `dir` (each written to a temp name, then renamed). */
   save(dir: string, stem = 'transform'): string {
-    const files: Record<string, Float64Array> = { [`${stem}.zscore_mean.npy`]: this.mean, [`${stem}.zscore_scale.npy`]: this.scale }
+    const files: Record<string, Float64Array> = {
+      [`${stem}.zscore_mean.npy`]: this.mean,
+      [`${stem}.zscore_scale.npy`]: this.scale
+    }
     if (this.pca) {
       files[`${stem}.pca_components.npy`] = this.pca.components
       files[`${stem}.pca_mean.npy`] = this.pca.mean
@@ -248,7 +260,11 @@ export class FeatureTransform {
     const vec = (name: string, len: number): Float64Array => {
       const arr = readNpy(join(dir, name))
       if (arr.dtype !== 'float64' || arr.data.length !== len) {
-        throw new B2mError('bad_request', `${name} holds ${arr.data.length} ${arr.dtype} values, expected ${len} float64`, jsonPath)
+        throw new B2mError(
+          'bad_request',
+          `${name} holds ${arr.data.length} ${arr.dtype} values, expected ${len} float64`,
+          jsonPath
+        )
       }
       return arr.data as Float64Array
     }
@@ -262,12 +278,20 @@ export class FeatureTransform {
           explainedVarianceRatio: Float64Array.from(parsed.pca.explainedVarianceRatio)
         }
       : undefined
-    return new FeatureTransform(d, vec(parsed.zscore.mean, d), vec(parsed.zscore.scale, d), parsed.rows, pca, parsed.zscore.constantDims)
+    return new FeatureTransform(
+      d,
+      vec(parsed.zscore.mean, d),
+      vec(parsed.zscore.scale, d),
+      parsed.rows,
+      pca,
+      parsed.zscore.constantDims
+    )
   }
 }
 
 /** A zod error as "field.path: message; ..." (anything else: its message). */
 export function zodText(err: unknown): string {
-  if (err instanceof z.ZodError) return err.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ')
+  if (err instanceof z.ZodError)
+    return err.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ')
   return err instanceof Error ? err.message : String(err)
 }

@@ -13,9 +13,7 @@ import type { ClipEvent, ResponseMatrix, ResponseSample, RunData } from './types
  *   Resp_Training.npy / Resp_Test_Mean.npy derivatives (400 rows per run after the dropped clip).
  */
 export type SampleGrid =
-  | { kind: 'clip' }
-  | { kind: 'windows'; length: number; step: number; offset?: number }
-  | { kind: 'tr' }
+  { kind: 'clip' } | { kind: 'windows'; length: number; step: number; offset?: number } | { kind: 'tr' }
 
 /**
  * Edge policy for rows whose shifted interval runs past the run (the last clip with a 3-TR shift needs

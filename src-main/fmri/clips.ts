@@ -6,7 +6,11 @@ import type { ClipEvent } from './types'
  * task-Training_run-04 (`classical'`, `jazz'`, `metal'`) -> `classical`, `jazz`, `metal`.
  */
 export function normalizeGenre(genre: string): string {
-  return genre.trim().replace(/^['"]+/, '').replace(/['"]+$/, '').trim()
+  return genre
+    .trim()
+    .replace(/^['"]+/, '')
+    .replace(/['"]+$/, '')
+    .trim()
 }
 
 /** A stimulus's identity: (genre, track, start). Two presentations with the same key are repeats. */
@@ -49,7 +53,40 @@ export function checkFirstClipRepeat(
       : [`${what}: clip 1 (${clipKey(first)}) does not repeat the run's last clip (${clipKey(last)})`]
   }
   if (previousLast && clipKey(first) !== clipKey(previousLast)) {
-    return [`${what}: clip 1 (${clipKey(first)}) does not repeat the previous run's last clip (${clipKey(previousLast)})`]
+    return [
+      `${what}: clip 1 (${clipKey(first)}) does not repeat the previous run's last clip (${clipKey(previousLast)})`
+    ]
   }
   return []
+}
+
+/** A row as a BIDS events reader may give it (nullable cells, n/a -> null). Structural: no import needed. */
+export interface LooseEventRow {
+  onset: number
+  duration: number | null
+  genre?: string | null
+  track?: number | null
+  start?: number | null
+  end?: number | null
+}
+
+/** Turns reader rows into ClipEvents, naming the run and row of the first missing field. */
+export function toClipEvents(rows: readonly LooseEventRow[], what = 'run'): ClipEvent[] {
+  return rows.map((r, i) => {
+    const need = <K extends keyof LooseEventRow>(k: K): NonNullable<LooseEventRow[K]> => {
+      const value = r[k]
+      if (value === null || value === undefined) {
+        throw new B2mError('bad_request', `${what}: event row ${i} has no ${k} (needed for clip alignment)`)
+      }
+      return value as NonNullable<LooseEventRow[K]>
+    }
+    return {
+      onset: r.onset,
+      duration: need('duration'),
+      genre: need('genre'),
+      track: need('track'),
+      start: need('start'),
+      end: need('end')
+    }
+  })
 }

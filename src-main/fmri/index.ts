@@ -1,13 +1,29 @@
 /** The fMRI room: masks, detrending, z-scoring, clip alignment, response matrices. Layouts: see types.ts. */
 export * from './types'
 export { checkFinite, checkRun } from './checks'
-export { applyMask, backProject, maskFromVolume, maskToVolume, maskVolumeInto, meanOverTime, voxelCoordinates } from './mask'
+export {
+  applyMask,
+  backProject,
+  maskFromVolume,
+  maskToVolume,
+  maskVolumeInto,
+  meanOverTime,
+  voxelCoordinates
+} from './mask'
 export { type Connectivity, dilate, erode, fillHoles, labelComponents, largestComponent } from './morphology'
 export { type EpiMaskOptions, type EpiMaskResult, computeEpiMask } from './epi-mask'
 export { type MedianEdge, MEDIAN_EDGES, SlidingMedian, medianWindowTRs, slidingMedian } from './sliding-median'
 export { type MedianDetrendOptions, legendreBasis, medianDetrendInPlace, polynomialDetrendInPlace } from './detrend'
 export { type ZscoreResult, zscoreInPlace } from './zscore'
-export { type RunRole, checkEvents, checkFirstClipRepeat, clipKey, normalizeGenre } from './clips'
+export {
+  type LooseEventRow,
+  type RunRole,
+  checkEvents,
+  checkFirstClipRepeat,
+  clipKey,
+  normalizeGenre,
+  toClipEvents
+} from './clips'
 export {
   type AlignEdge,
   type AlignOptions,

@@ -72,7 +72,11 @@ function subProgress(p: ProgressFn | undefined, from: number, to: number): Progr
  * One run: check -> detrend -> z-score -> align to clips. Progress is reported in [0, 1]; cancellation
  * is polled between voxel blocks and steps and stops with B2mError('failed', '... cancelled').
  */
-export function preprocessRun(run: RunData, events: readonly ClipEvent[], options: PreprocessOptions): PreprocessResult {
+export function preprocessRun(
+  run: RunData,
+  events: readonly ClipEvent[],
+  options: PreprocessOptions
+): PreprocessResult {
   const runId = options.runId ?? 'run'
   const progress = options.onProgress
   checkRun(run, runId)
@@ -160,7 +164,14 @@ export function preprocessRun(run: RunData, events: readonly ClipEvent[], option
     run: { id: runId, nVolumes: run.nVolumes, nVoxels: run.nVoxels, tr: options.tr, nEvents: events.length },
     parameters: json({
       tr: options.tr,
-      detrend: detrend.method === 'median' ? { edge: 'shrink', windowSeconds: 240, ...detrend } : detrend,
+      detrend:
+        detrend.method === 'median'
+          ? {
+              edge: 'shrink',
+              ...detrend,
+              windowSeconds: detrend.windowTRs === undefined ? (detrend.windowSeconds ?? 240) : null
+            }
+          : detrend,
       zscore: doZscore,
       align: { grid: { kind: 'clip' }, dropFirstClip: true, edge: 'partial', ...align, delays }
     }),
@@ -215,7 +226,10 @@ export function buildResponses(runs: readonly RunInput[], options: BuildOptions 
   const nVoxels = runs[0].data.nVoxels
   const mismatched = runs.find((r) => r.data.nVoxels !== nVoxels)
   if (mismatched) {
-    throw new B2mError('bad_request', `${mismatched.id}: ${mismatched.data.nVoxels} voxels, ${runs[0].id} has ${nVoxels}`)
+    throw new B2mError(
+      'bad_request',
+      `${mismatched.id}: ${mismatched.data.nVoxels} voxels, ${runs[0].id} has ${nVoxels}`
+    )
   }
 
   const warnings: string[] = []

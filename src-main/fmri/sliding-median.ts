@@ -8,8 +8,9 @@ import { B2mError } from '../common/errors'
  * * `reflect`: scipy.ndimage.median_filter mode='reflect' (d c b a | a b c d | d c b a).
  * * `mirror`: scipy.ndimage mode='mirror' (d c b | a b c d | c b a).
  * * `nearest`: scipy.ndimage mode='nearest' (a a a | a b c d | d d d).
- * * `zeros`: scipy.signal.medfilt (zero padding). Pulls the trend towards 0 over the first and last h
- *   samples, so a raw BOLD baseline (hundreds to thousands) is badly mis-detrended there; for comparison only.
+ * * `zeros`: scipy.signal.medfilt (zero padding). With positive data (raw BOLD) the h pad zeros all sort
+ *   below the data, so near the ends the 'median' becomes a low order statistic (at t = 0 the minimum of
+ *   x[0..h]) and the trend is biased low there; kept for comparison with medfilt-based pipelines.
  */
 export type MedianEdge = 'shrink' | 'reflect' | 'mirror' | 'nearest' | 'zeros'
 

@@ -83,14 +83,7 @@ const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 
 type TypedCtor<T> = { new (length: number): T; BYTES_PER_ELEMENT: number }
 type NumericArray =
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array
+  Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array
 
 /**
  * Copies `count` elements starting at byte `offset` into a fresh typed array in native byte order. One

@@ -29,7 +29,11 @@ export interface Mz3 {
 export function parseMz3(input: Uint8Array, source: string): Mz3 {
   const bytes = maybeGunzip(input, source)
   if (bytes.length < 16) {
-    throw new B2mError('bad_request', `is not an MZ3 file: ${bytes.length} bytes is smaller than the 16-byte header`, source)
+    throw new B2mError(
+      'bad_request',
+      `is not an MZ3 file: ${bytes.length} bytes is smaller than the 16-byte header`,
+      source
+    )
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const magic = view.getUint16(0, true)

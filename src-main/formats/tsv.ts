@@ -30,7 +30,11 @@ export function parseTsv(text: string, file: string, opts: TsvOptions = {}): Tsv
   if (all.length === 0) throw new B2mError('bad_request', 'malformed TSV: the file is empty (no header row)', file)
   const columns = all[0].split('\t').map((c) => c.trim())
   if (columns.some((c) => c === '')) {
-    throw new B2mError('bad_request', `malformed TSV: empty column name in the header (line 1: ${JSON.stringify(all[0])})`, file)
+    throw new B2mError(
+      'bad_request',
+      `malformed TSV: empty column name in the header (line 1: ${JSON.stringify(all[0])})`,
+      file
+    )
   }
   const dup = columns.find((c, i) => columns.indexOf(c) !== i)
   if (dup) throw new B2mError('bad_request', `malformed TSV: column "${dup}" appears twice in the header`, file)
@@ -67,7 +71,12 @@ export async function readTsv(path: string, opts: TsvOptions = {}): Promise<TsvT
 /** The cells of one column (throws naming the file when the column is missing). */
 export function tsvColumn(table: TsvTable, name: string): (string | null)[] {
   const k = table.columns.indexOf(name)
-  if (k < 0) throw new B2mError('bad_request', `malformed TSV: no "${name}" column (has ${table.columns.join(', ')})`, table.file)
+  if (k < 0)
+    throw new B2mError(
+      'bad_request',
+      `malformed TSV: no "${name}" column (has ${table.columns.join(', ')})`,
+      table.file
+    )
   return table.rows.map((r) => r[k])
 }
 

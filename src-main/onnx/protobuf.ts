@@ -13,7 +13,6 @@ export const WIRE_LEN = 2
 export const WIRE_FIXED32 = 5
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
-const TWO_POW_32 = 4294967296
 const UTF8 = new TextEncoder()
 
 /** Bytes of a typed array, little-endian, without a copy where the host is little-endian. */

@@ -78,7 +78,9 @@ export function onnxRuntimeVersion(): string {
   const v = (ort.env.versions as Record<string, string | undefined>).node ?? ort.env.versions.common
   if (v) return v
   try {
-    const pkg = JSON.parse(readFileSync(require.resolve('onnxruntime-node/package.json'), 'utf8')) as { version?: string }
+    const pkg = JSON.parse(readFileSync(require.resolve('onnxruntime-node/package.json'), 'utf8')) as {
+      version?: string
+    }
     return pkg.version ?? 'unknown'
   } catch {
     return 'unknown'
@@ -122,7 +124,12 @@ function firstLine(text: string): string {
   // ORT messages may carry ANSI colour codes and a multi-line log tail; keep the first meaningful line.
   // eslint-disable-next-line no-control-regex
   const clean = text.replace(/\u001b\[[0-9;]*m/g, '')
-  return clean.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? clean
+  return (
+    clean
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l.length > 0) ?? clean
+  )
 }
 
 function errorText(err: unknown): string {
@@ -179,7 +186,10 @@ export class SessionManager {
         const backends = ort.listSupportedBackends?.() ?? []
         const known = backends.find((b) => b.name === provider)
         if (backends.length > 0 && !known) {
-          return { ok: false, error: `not built into onnxruntime-node ${onnxRuntimeVersion()} on ${process.platform}-${process.arch}` }
+          return {
+            ok: false,
+            error: `not built into onnxruntime-node ${onnxRuntimeVersion()} on ${process.platform}-${process.arch}`
+          }
         }
         if (provider === 'cuda' && !this.opts.alwaysProbe) {
           const missing = missingCudaLibraries()
@@ -198,7 +208,9 @@ export class SessionManager {
           return { ok: true }
         } catch (err) {
           let error = errorText(err)
-          if (known && !known.bundled) error += ' (not bundled with onnxruntime-node: needs its downloaded provider libraries and the vendor runtime)'
+          if (known && !known.bundled)
+            error +=
+              ' (not bundled with onnxruntime-node: needs its downloaded provider libraries and the vendor runtime)'
           this.log('debug', `onnx: execution provider ${provider} is unavailable: ${error}`)
           return { ok: false, error }
         }
@@ -243,7 +255,7 @@ export class SessionManager {
       const v = await this.verdict(provider)
       if (!v.ok) {
         skipped.push(`${provider}: ${v.error}`)
-        this.noteFallback(provider, v.error ?? 'unavailable')
+        this.noteFallback(provider, v.error ?? 'unavailable', options.providers !== undefined)
         continue
       }
       const key = `${source}|${provider}`
@@ -257,20 +269,35 @@ export class SessionManager {
         this.cache.delete(key)
         lastError = err
         if (provider === preferred[preferred.length - 1]) break
-        this.log('warn', `onnx: could not create a ${provider} session for ${describe(model, file)}: ${errorText(err)}; trying the next provider`)
+        this.log(
+          'warn',
+          `onnx: could not create a ${provider} session for ${describe(model, file)}: ${errorText(err)}; trying the next provider`
+        )
       }
     }
     if (lastError !== undefined) throw this.loadError(lastError, model, file)
-    throw new B2mError('failed', `no usable execution provider among [${preferred.join(', ')}]: ${skipped.join('; ')}`, file)
+    throw new B2mError(
+      'failed',
+      `no usable execution provider among [${preferred.join(', ')}]: ${skipped.join('; ')}`,
+      file
+    )
   }
 
-  private noteFallback(provider: ExecutionProvider, why: string): void {
+  /** A provider asked for by name that is missing is a warning; the default preference missing it is not. */
+  private noteFallback(provider: ExecutionProvider, why: string, asked: boolean): void {
     if (this.warned.has(provider)) return
     this.warned.add(provider)
-    this.log('warn', `onnx: ${provider.toUpperCase()} execution provider unavailable (${why}); falling back`)
+    this.log(
+      asked ? 'warn' : 'info',
+      `onnx: ${provider.toUpperCase()} execution provider unavailable (${why}); falling back`
+    )
   }
 
-  private async sourceKey(model: string | Uint8Array, file: string | undefined, cacheKey: string | undefined): Promise<string> {
+  private async sourceKey(
+    model: string | Uint8Array,
+    file: string | undefined,
+    cacheKey: string | undefined
+  ): Promise<string> {
     if (cacheKey) return `key:${cacheKey}`
     if (file !== undefined) {
       let st
@@ -305,7 +332,10 @@ export class SessionManager {
   private loadError(err: unknown, model: string | Uint8Array, file: string | undefined): B2mError {
     if (err instanceof B2mError) return err
     const text = errorText(err)
-    const what = file !== undefined ? 'not a loadable ONNX model' : `in-memory ONNX model (${(model as Uint8Array).length} bytes) cannot be loaded`
+    const what =
+      file !== undefined
+        ? 'not a loadable ONNX model'
+        : `in-memory ONNX model (${(model as Uint8Array).length} bytes) cannot be loaded`
     return new B2mError('bad_request', `${what}: ${text}`, file)
   }
 

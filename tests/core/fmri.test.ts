@@ -30,6 +30,7 @@ import {
   polynomialDetrendInPlace,
   preprocessRun,
   slidingMedian,
+  toClipEvents,
   zscoreInPlace
 } from '../../src-main/fmri'
 import { fixture } from '../fixtures'
@@ -56,7 +57,8 @@ function randomRun(T: number, V: number, seed: number, f?: (t: number, v: number
   return { data, nVolumes: T, nVoxels: V }
 }
 
-const column = (run: RunData, v: number) => Float64Array.from({ length: run.nVolumes }, (_, t) => run.data[t * run.nVoxels + v])
+const column = (run: RunData, v: number) =>
+  Float64Array.from({ length: run.nVolumes }, (_, t) => run.data[t * run.nVoxels + v])
 
 function npMedian(values: number[]): number {
   const s = [...values].sort((a, b) => a - b)
@@ -96,7 +98,9 @@ const EVENTS_DIR = fixture('bids', 'ds003720', 'sub-001', 'func')
 
 /** A test-local reader for ds003720's events.tsv (CRLF, no final newline); genres kept raw, quotes and all. */
 function readEvents(file: string): ClipEvent[] {
-  const lines = readFileSync(join(EVENTS_DIR, file), 'utf8').split(/\r?\n/).filter((l) => l.length > 0)
+  const lines = readFileSync(join(EVENTS_DIR, file), 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.length > 0)
   const head = lines[0].split('\t')
   expect(head).toEqual(['onset', 'duration', 'genre', 'track', 'start', 'end'])
   return lines.slice(1).map((l) => {
@@ -178,21 +182,23 @@ describe('running median', () => {
     const run = randomRun(T, V, 7, (t, v) => Math.sin(t / 30 + v) * 5 + ((t * 7919 + v * 104729) % 1000) / 100)
     const x64 = Float64Array.from(run.data)
     for (const w of [31, 161]) {
-      const scipyOut: Record<string, Float64Array> = {}
-      const script = (edge: MedianEdge) =>
-        edge === 'zeros'
-          ? `X=load('x').reshape(${T},${V}); save(np.stack([scipy.signal.medfilt(X[:,v], ${w}) for v in range(${V})], axis=1))`
-          : edge === 'shrink'
-            ? `X=load('x').reshape(${T},${V}); h=${(w - 1) / 2}; save(np.stack([np.median(X[max(0,t-h):t+h+1], axis=0) for t in range(${T})]))`
-            : `X=load('x').reshape(${T},${V}); save(scipy.ndimage.median_filter(X, size=(${w},1), mode='${edge}'))`
-      for (const edge of MEDIAN_EDGES) scipyOut[edge] = python(script(edge), { x: x64 })
-      for (const edge of MEDIAN_EDGES) {
+      const h = (w - 1) / 2
+      // one python call per window: the five edge modes stacked in MEDIAN_EDGES order
+      const all = python(
+        `X=load('x').reshape(${T},${V})
+out={'shrink': np.stack([np.median(X[max(0,t-${h}):t+${h + 1}], axis=0) for t in range(${T})]),
+ 'zeros': np.stack([scipy.signal.medfilt(X[:,v], ${w}) for v in range(${V})], axis=1)}
+for m in ('reflect','mirror','nearest'): out[m]=scipy.ndimage.median_filter(X, size=(${w},1), mode=m)
+save(np.stack([out[e] for e in ${JSON.stringify(MEDIAN_EDGES)}]))`,
+        { x: x64 }
+      )
+      MEDIAN_EDGES.forEach((edge, k) => {
         const copy: RunData = { ...run, data: run.data.slice() }
         medianDetrendInPlace(copy, { tr: TR, windowTRs: w, edge })
         // detrended = x - median  =>  median = x - detrended
         const med = Float64Array.from(copy.data, (d, i) => x64[i] - d)
-        expect(maxAbsDiff(med, scipyOut[edge]), `w=${w} ${edge}`).toBeLessThan(1e-5)
-      }
+        expect(maxAbsDiff(med, all.subarray(k * T * V, (k + 1) * T * V)), `w=${w} ${edge}`).toBeLessThan(1e-5)
+      })
     }
   })
 
@@ -205,21 +211,34 @@ describe('running median', () => {
       const x = column(before, v)
       const m = slidingMedian(x, 21, 'shrink')
       const got = column(run, v)
-      expect(maxAbsDiff(got, Float64Array.from(x, (xi, t) => Math.fround(xi - m[t]))), `voxel ${v}`).toBeLessThan(1e-6)
+      expect(
+        maxAbsDiff(
+          got,
+          Float64Array.from(x, (xi, t) => Math.fround(xi - m[t]))
+        ),
+        `voxel ${v}`
+      ).toBeLessThan(1e-6)
     }
   })
 
-  it('the default edge (shrink) leaves a flat baseline flat: no pull towards zero at the ends', () => {
-    const run = randomRun(T410, 2, 4, (t) => 1000 + (t % 2))
+  it('the default edge (shrink) is unbiased at the ends; medfilt zero padding is biased low there', () => {
+    const V = 400
+    const run = randomRun(T410, V, 4, (t, v) => 1000 + v)
+    const r = rng(5)
+    for (let i = 0; i < run.data.length; i++) run.data[i] += 10 * r.normal()
     const zeros = { ...run, data: run.data.slice() }
     medianDetrendInPlace(run, { tr: TR })
     medianDetrendInPlace(zeros, { tr: TR, edge: 'zeros' })
-    expect(Math.max(...run.data.map(Math.abs))).toBeLessThanOrEqual(1)
-    expect(zeros.data[0]).toBeGreaterThan(500) // medfilt's zero padding: median 0 at t = 0
+    const meanAt = (m: RunData, t: number) => m.data.subarray(t * V, t * V + V).reduce((a, b) => a + b, 0) / V
+    // at t = 0 medfilt's median is the minimum of 81 samples (~ -2.4 sd): residual ~ +24
+    expect(meanAt(zeros, 0)).toBeGreaterThan(15)
+    expect(Math.abs(meanAt(run, 0))).toBeLessThan(2.5)
+    expect(Math.abs(meanAt(run, T410 - 1))).toBeLessThan(2.5)
   })
 
   it('speed: 410 x 60,000 median detrend (240 s at TR 1.5 = 161 TRs)', () => {
-    const run = randomRun(T410, 60_000, 11)
+    const fresh = randomRun(T410, 60_000, 11)
+    const run: RunData = { ...fresh, data: fresh.data.slice() }
     const t0 = performance.now()
     let last = 0
     medianDetrendInPlace(run, { tr: TR, onProgress: (f) => (last = f) })
@@ -228,10 +247,14 @@ describe('running median', () => {
     expect(last).toBe(1)
     expect(seconds).toBeLessThan(30)
     // still right on a sample voxel
-    const fresh = randomRun(T410, 60_000, 11)
     const x = column(fresh, 12345)
     const m = slidingMedian(x, 161)
-    expect(maxAbsDiff(column(run, 12345), Float64Array.from(x, (xi, t) => Math.fround(xi - m[t])))).toBeLessThan(1e-6)
+    expect(
+      maxAbsDiff(
+        column(run, 12345),
+        Float64Array.from(x, (xi, t) => Math.fround(xi - m[t]))
+      )
+    ).toBeLessThan(1e-6)
   })
 })
 
@@ -294,7 +317,12 @@ describe('z-score', () => {
         const o = Float64Array.from({ length: T }, (_, t) => x[t * V + v])
         const m0 = o.reduce((a, b) => a + b, 0) / T
         const s0 = Math.sqrt(o.reduce((a, b) => a + (b - m0) ** 2, 0) / T)
-        expect(maxAbsDiff(c, Float64Array.from(o, (xi) => (xi - m0) / s0))).toBeLessThan(1e-5)
+        expect(
+          maxAbsDiff(
+            c,
+            Float64Array.from(o, (xi) => (xi - m0) / s0)
+          )
+        ).toBeLessThan(1e-5)
       }
     }
   })
@@ -317,6 +345,11 @@ describe('clip alignment on the real ds003720 events (sub-001)', () => {
     }
     expect(training[3].map((e) => e.genre)).toContain("metal'")
     expect(normalizeGenre("metal'")).toBe('metal')
+    // rows from a BIDS reader (nullable cells) convert, and a missing cell is named
+    expect(toClipEvents([{ ...training[0][1], duration: 15 }])).toEqual([training[0][1]])
+    expect(() =>
+      toClipEvents([{ onset: 0, duration: 15, genre: 'pop', track: null, start: 1, end: 16 }], 'r9')
+    ).toThrow(/r9: event row 0 has no track/)
   })
 
   it('Training run 1: drops the repeated first clip, 40 clips remain with the right genres', () => {
@@ -485,7 +518,11 @@ describe('clip alignment on the real ds003720 events (sub-001)', () => {
     for (let i = 1; i < progress.length; i++) expect(progress[i]).toBeGreaterThanOrEqual(progress[i - 1] - 1e-12)
     // provenance is JSON and says what was done
     const prov = JSON.parse(JSON.stringify(res.provenance))
-    expect(prov.outputs).toEqual({ train: { nSamples: 480, nColumns: V }, test: { nSamples: 60, nColumns: V }, nVoxels: V })
+    expect(prov.outputs).toEqual({
+      train: { nSamples: 480, nColumns: V },
+      test: { nSamples: 60, nColumns: V },
+      nVoxels: V
+    })
     expect(prov.runs).toHaveLength(18)
     expect(prov.runs[0].steps[1]).toMatchObject({ step: 'detrend', method: 'median', windowTRs: 161, edge: 'shrink' })
     expect(prov.runs[0].steps[3]).toMatchObject({ step: 'align', delaysTRs: [3], delaysSeconds: [4.5] })
@@ -506,9 +543,9 @@ describe('clip alignment on the real ds003720 events (sub-001)', () => {
     expect(res.provenance.schema).toBe('b2m.fmri.preprocess/1')
     const bad = randomRun(T410, 2, 0, () => NaN)
     expect(() => preprocessRun(bad, training[0], { tr: TR })).toThrow(/non-finite/)
-    expect(() => preprocessRun({ data: new Float32Array(5), nVolumes: 2, nVoxels: 2 }, training[0], { tr: TR })).toThrow(
-      B2mError
-    )
+    expect(() =>
+      preprocessRun({ data: new Float32Array(5), nVolumes: 2, nVoxels: 2 }, training[0], { tr: TR })
+    ).toThrow(B2mError)
   })
 })
 
@@ -599,7 +636,8 @@ save(np.concatenate([[th], k.ravel().astype(float)]))`,
     const shell = new Uint8Array(343)
     for (let z = 1; z < 6; z++)
       for (let y = 1; y < 6; y++)
-        for (let x = 1; x < 6; x++) if (x === 1 || x === 5 || y === 1 || y === 5 || z === 1 || z === 5) shell[x + 7 * (y + 7 * z)] = 1
+        for (let x = 1; x < 6; x++)
+          if (x === 1 || x === 5 || y === 1 || y === 5 || z === 1 || z === 5) shell[x + 7 * (y + 7 * z)] = 1
     const filled = fillHoles(shell, d)
     expect(filled.reduce((a, b) => a + b, 0)).toBe(125)
     const cup = shell.slice()

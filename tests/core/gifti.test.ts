@@ -388,11 +388,13 @@ print(json.dumps(np.bincount(a).tolist()))`) as number[]
     // 8771 vertices hold 0, which is no Key in the table (unknown is 1639705): they map to -1
     expect(ann.labels.filter((l) => l === -1).length).toBe(8771)
     expect(new Set(ann.labels).size).toBe(35)
-    expect(readGiftiLabels(fixture('gifti', 'rh.aparc.annot.gii')).labels).toEqual(ann.labels)
   })
 
   it('asking for the wrong kind of content is a clear error', () => {
-    expectB2m(() => readGiftiSurface(fixture('gifti', 'label.gii')), /needs a NIFTI_INTENT_POINTSET.*found NIFTI_INTENT_LABEL/)
+    expectB2m(
+      () => readGiftiSurface(fixture('gifti', 'label.gii')),
+      /needs a NIFTI_INTENT_POINTSET.*found NIFTI_INTENT_LABEL/
+    )
     expectB2m(() => readGiftiLabels(fixture('gifti', 'gzipbase64.gii')), /no NIFTI_INTENT_LABEL array/)
     expectB2m(() => readGiftiScalars(fixture('gifti', 'ascii.gii')), /no per-vertex data arrays/)
   })
@@ -408,14 +410,15 @@ describe('fsaverage5 (nilearn): morph targets share vertex order', () => {
       for (const k of kinds) expect(meshes[k].nVertices).toBe(10242)
       for (const k of ['white', 'infl', 'sphere'] as const) {
         expect(meshes[k].nTriangles).toBe(20480)
-        expect(meshes[k].triangles).toEqual(meshes.pial.triangles)
+        expect(Buffer.from(meshes[k].triangles.buffer).equals(Buffer.from(meshes.pial.triangles.buffer))).toBe(true)
       }
       expect(meshes.flat.nTriangles).toBe(hemi === 'left' ? 18654 : 18790)
       const sphere = meshes.sphere.positions
+      let worst = 0
       for (let v = 0; v < 10242; v++) {
-        const r = Math.hypot(sphere[3 * v], sphere[3 * v + 1], sphere[3 * v + 2])
-        expect(Math.abs(r - 100)).toBeLessThan(0.01)
+        worst = Math.max(worst, Math.abs(Math.hypot(sphere[3 * v], sphere[3 * v + 1], sphere[3 * v + 2]) - 100))
       }
+      expect(worst).toBeLessThan(0.01)
       // z = 0 only on the vertices the flat triangles use; the medial-wall vertices left out of the
       // cut keep non-flat coordinates (|z| up to 58 mm), so a viewer must hide unreferenced vertices
       const flat = meshes.flat
@@ -481,16 +484,28 @@ describe('corrupted GIfTI copies fail with specific errors', () => {
 
   it('array shorter than its Dims (binary and ASCII)', () => {
     const b = src('base64bin.gii').replace('Dim0="10"', 'Dim0="11"')
-    expectB2m(() => readGifti(write('short.gii', b)), /DataArray 0: data holds 120 bytes, but 33 FLOAT32 values \(its Dims\) need 132/)
+    expectB2m(
+      () => readGifti(write('short.gii', b)),
+      /DataArray 0: data holds 120 bytes, but 33 FLOAT32 values \(its Dims\) need 132/
+    )
     const a = src('ascii.gii').replace('Dim0="3"', 'Dim0="4"')
-    expectB2m(() => readGifti(write('shortascii.gii', a)), /DataArray 0: ASCII data holds 9 values, but its Dims declare 12/)
+    expectB2m(
+      () => readGifti(write('shortascii.gii', a)),
+      /DataArray 0: ASCII data holds 9 values, but its Dims declare 12/
+    )
     const long = src('ascii.gii').replace('Dim0="3"', 'Dim0="2"')
     expectB2m(() => readGifti(write('longascii.gii', long)), /more than the 6 values/)
   })
 
   it('bad numbers, unknown encodings and types, missing Dim', () => {
-    expectB2m(() => readGifti(write('nan.gii', src('ascii.gii').replace('-16.705893', '-16.7x5893'))), /'-16\.7x5893' is not a number/)
-    expectB2m(() => readGifti(write('enc.gii', src('ascii.gii').replace('Encoding="ASCII"', 'Encoding="Base32"'))), /unknown Encoding 'Base32'/)
+    expectB2m(
+      () => readGifti(write('nan.gii', src('ascii.gii').replace('-16.705893', '-16.7x5893'))),
+      /'-16\.7x5893' is not a number/
+    )
+    expectB2m(
+      () => readGifti(write('enc.gii', src('ascii.gii').replace('Encoding="ASCII"', 'Encoding="Base32"'))),
+      /unknown Encoding 'Base32'/
+    )
     expectB2m(
       () => readGifti(write('type.gii', src('ascii.gii').replace('NIFTI_TYPE_FLOAT32', 'NIFTI_TYPE_COMPLEX64'))),
       /DataType 'NIFTI_TYPE_COMPLEX64' is not supported/
@@ -504,17 +519,38 @@ describe('corrupted GIfTI copies fail with specific errors', () => {
 
   it('truncated XML, wrong root, not XML at all, empty file', () => {
     const s = src('ascii.gii')
-    expectB2m(() => readGifti(write('trunc.gii', s.slice(0, s.length - 40))), /is not well-formed XML: .*\(line \d+, column \d+\)/)
-    expectB2m(() => readGifti(write('root.gii', '<?xml version="1.0"?><NIFTI/>')), /root element is <NIFTI>, not <GIFTI>/)
+    expectB2m(
+      () => readGifti(write('trunc.gii', s.slice(0, s.length - 40))),
+      /is not well-formed XML: .*\(line \d+, column \d+\)/
+    )
+    const big = src('Conte69.L.inflated.32k_fs_LR.surf.gii')
+    expectB2m(() => readGifti(write('half.gii', big.slice(0, big.length >> 1))), /is not well-formed XML/)
+    // the skeleton the validator sees keeps the payload's newlines: reported lines are true lines
+    const at = s.split('\n').findIndex((l) => l.includes('</GIFTI>'))
+    const err = expectB2m(
+      () => readGifti(write('tag.gii', s.replace('</GIFTI>', '</GIFTY>'))),
+      /is not well-formed XML/
+    )
+    expect(err.message).toContain(`line ${at + 1},`)
+    expectB2m(
+      () => readGifti(write('root.gii', '<?xml version="1.0"?><NIFTI/>')),
+      /root element is <NIFTI>, not <GIFTI>/
+    )
     expectB2m(() => readGifti(write('bin.gii', new Uint8Array([0xff, 0xff, 0xfe, 0, 1]))), /does not start with XML/)
     expectB2m(() => readGifti(write('empty.gii', '')), /does not start with XML/)
   })
 
   it('missing or short external data file', () => {
     copyFileSync(fixture('gifti', 'external.gii'), join(dir, 'external.gii'))
-    expectB2m(() => readGifti(join(dir, 'external.gii')), /DataArray 0: cannot read external data file 'external.dat' \(ENOENT\)/)
+    expectB2m(
+      () => readGifti(join(dir, 'external.gii')),
+      /DataArray 0: cannot read external data file 'external.dat' \(ENOENT\)/
+    )
     writeFileSync(join(dir, 'external.dat'), readFileSync(fixture('gifti', 'external.dat')).subarray(0, 200))
-    expectB2m(() => readGifti(join(dir, 'external.gii')), /DataArray 1: external file 'external.dat' has 200 bytes, but .* need 240/)
+    expectB2m(
+      () => readGifti(join(dir, 'external.gii')),
+      /DataArray 1: external file 'external.dat' has 200 bytes, but .* need 240/
+    )
   })
 
   it('a missing file is not_found', () => {
@@ -528,7 +564,9 @@ describe('corrupted GIfTI copies fail with specific errors', () => {
   })
 
   it('NumberOfDataArrays disagreeing is kept as a warning (as nibabel does)', () => {
-    const doc: GiftiDocument = readGifti(write('count.gii', src('ascii.gii').replace('NumberOfDataArrays="2"', 'NumberOfDataArrays="3"')))
+    const doc: GiftiDocument = readGifti(
+      write('count.gii', src('ascii.gii').replace('NumberOfDataArrays="2"', 'NumberOfDataArrays="3"'))
+    )
     expect(doc.warnings[0]).toMatch(/NumberOfDataArrays says 3, but the file holds 2/)
   })
 })

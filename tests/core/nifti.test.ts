@@ -113,7 +113,10 @@ interface NumpyView {
 }
 function numpyRead(path: string, indices: number[]): NumpyView {
   return JSON.parse(
-    execFileSync('python3', ['-c', NUMPY_READER, path, JSON.stringify(indices)], { encoding: 'utf8', maxBuffer: 1 << 24 })
+    execFileSync('python3', ['-c', NUMPY_READER, path, JSON.stringify(indices)], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24
+    })
   ) as NumpyView
 }
 
@@ -125,7 +128,8 @@ function expectClose(actual: number, expected: number, rel: number, what = '') {
   }
 }
 function expectMatClose(a: Mat4, b: number[][], rel: number, what = 'affine') {
-  for (let i = 0; i < b.length; i++) for (let j = 0; j < 4; j++) expectClose(a[i][j], b[i][j], rel, `${what}[${i}][${j}]`)
+  for (let i = 0; i < b.length; i++)
+    for (let j = 0; j < 4; j++) expectClose(a[i][j], b[i][j], rel, `${what}[${i}][${j}]`)
 }
 
 async function expectB2m(p: Promise<unknown>, file: string, pattern: RegExp): Promise<B2mError> {
@@ -327,6 +331,21 @@ describe('streaming by volume', () => {
     await r2.close()
   })
 
+  it('an AbortSignal stops the stream between volumes', async () => {
+    const ac = new AbortController()
+    const r = await openNifti(fixture('nifti', 'functional.nii'), { signal: ac.signal })
+    let seen = 0
+    await expect(
+      (async () => {
+        for await (const _ of r) {
+          void _
+          if (++seen === 3) ac.abort()
+        }
+      })()
+    ).rejects.toThrow(/abort/i)
+    expect(seen).toBe(3)
+  })
+
   it('readMasked gives the T x V matrix of the masked voxels, scaled', async () => {
     const path = fixture('nifti', 'functional.nii')
     const whole = await readNifti(path)
@@ -358,7 +377,10 @@ const DTYPES: { name: NiftiDatatypeName; make: (n: number) => NiftiTypedArray }[
   { name: 'int8', make: (n) => Int8Array.from({ length: n }, (_, i) => ((i * 37) % 256) - 128) },
   { name: 'int16', make: (n) => Int16Array.from({ length: n }, (_, i) => (i % 2 ? -1 : 1) * ((i * 1237) % 32768)) },
   { name: 'uint16', make: (n) => Uint16Array.from({ length: n }, (_, i) => (i * 4099) % 65536) },
-  { name: 'int32', make: (n) => Int32Array.from({ length: n }, (_, i) => (i === 0 ? -2147483648 : (i * 104729 - 5e6) | 0)) },
+  {
+    name: 'int32',
+    make: (n) => Int32Array.from({ length: n }, (_, i) => (i === 0 ? -2147483648 : (i * 104729 - 5e6) | 0))
+  },
   { name: 'uint32', make: (n) => Uint32Array.from({ length: n }, (_, i) => (i * 2654435761) % 4294967296) },
   { name: 'float32', make: (n) => Float32Array.from({ length: n }, (_, i) => (i - 3) * 0.25 + (i === 1 ? 1e30 : 0)) },
   { name: 'float64', make: (n) => Float64Array.from({ length: n }, (_, i) => Math.PI * (i - 2)) }
@@ -528,14 +550,26 @@ describe('bad input: each a B2mError naming the file and the fault', () => {
   })
 
   it('bad magic, bad sizeof_hdr, .hdr/.img pair header', async () => {
-    const p1 = put('bad-magic.nii', patch(src(), (dv) => dv.setUint8(345, 'x'.charCodeAt(0))))
+    const p1 = put(
+      'bad-magic.nii',
+      patch(src(), (dv) => dv.setUint8(345, 'x'.charCodeAt(0)))
+    )
     await expectB2m(readNiftiHeader(p1), p1, /bad magic "nx1" at byte 344/)
-    const p2 = put('bad-sizeof-hdr.nii', patch(src(), (dv) => dv.setInt32(0, 1234, true)))
+    const p2 = put(
+      'bad-sizeof-hdr.nii',
+      patch(src(), (dv) => dv.setInt32(0, 1234, true))
+    )
     await expectB2m(readNiftiHeader(p2), p2, /not a NIfTI file: sizeof_hdr is 1234/)
-    const p3 = put('pair-header.nii', patch(src(), (dv) => dv.setUint8(345, 'i'.charCodeAt(0))))
+    const p3 = put(
+      'pair-header.nii',
+      patch(src(), (dv) => dv.setUint8(345, 'i'.charCodeAt(0)))
+    )
     await expectB2m(readNiftiHeader(p3), p3, /\.hdr\/\.img pair/)
     const nifti2 = gunzipSync(readFileSync(fixture('nifti', 'example_nifti2.nii.gz')))
-    const p4 = put('bad-magic-2.nii', patch(nifti2, (dv) => dv.setUint8(8, 0)))
+    const p4 = put(
+      'bad-magic-2.nii',
+      patch(nifti2, (dv) => dv.setUint8(8, 0))
+    )
     await expectB2m(readNiftiHeader(p4), p4, /bad magic .* for NIfTI-2/)
   })
 
@@ -544,34 +578,58 @@ describe('bad input: each a B2mError naming the file and the fault', () => {
     for (let i = 0; i < random.length; i++) random[i] = (i * 7919 + 13) % 251
     const p1 = put('garbage.nii.gz', random)
     await expectB2m(readNiftiHeader(p1), p1, /not gzip data \(starts with 0x0d 0x97, gzip starts 0x1f 0x8b\)/)
-    const p2 = put('garbage-after-magic.nii.gz', Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), random]))
+    const p2 = put(
+      'garbage-after-magic.nii.gz',
+      Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), random])
+    )
     await expectB2m(readNiftiHeader(p2), p2, /bad gzip data/)
     const p3 = put('bad-gzip-magic-byte.nii.gz', Buffer.concat([Buffer.from([0x1f, 0x8b, 99]), random]))
     await expectB2m(readNiftiHeader(p3), p3, /bad gzip data: .*(unknown compression method|incorrect header)/)
   })
 
   it('zero or negative dims, dim[0] out of range', async () => {
-    const p0 = put('dim-zero.nii', patch(src(), (dv) => dv.setInt16(44, 0, true)))
+    const p0 = put(
+      'dim-zero.nii',
+      patch(src(), (dv) => dv.setInt16(44, 0, true))
+    )
     await expectB2m(readNiftiHeader(p0), p0, /dim\[2\] is 0: every dimension must be positive/)
-    const p1 = put('dim-negative.nii', patch(src(), (dv) => dv.setInt16(48, -1, true)))
+    const p1 = put(
+      'dim-negative.nii',
+      patch(src(), (dv) => dv.setInt16(48, -1, true))
+    )
     await expectB2m(readNiftiHeader(p1), p1, /dim\[4\] is -1/)
-    const p2 = put('dim0-nine.nii', patch(src(), (dv) => dv.setInt16(40, 9, true)))
+    const p2 = put(
+      'dim0-nine.nii',
+      patch(src(), (dv) => dv.setInt16(40, 9, true))
+    )
     await expectB2m(readNiftiHeader(p2), p2, /dim\[0\] is 9/)
   })
 
   it('unknown and unsupported datatypes', async () => {
-    const p1 = put('datatype-9999.nii', patch(src(), (dv) => dv.setInt16(70, 9999, true)))
+    const p1 = put(
+      'datatype-9999.nii',
+      patch(src(), (dv) => dv.setInt16(70, 9999, true))
+    )
     await expectB2m(readNiftiHeader(p1), p1, /unknown datatype 9999/)
-    const p2 = put('datatype-complex.nii', patch(src(), (dv) => dv.setInt16(70, 32, true)))
+    const p2 = put(
+      'datatype-complex.nii',
+      patch(src(), (dv) => dv.setInt16(70, 32, true))
+    )
     await expectB2m(readNiftiHeader(p2), p2, /unsupported datatype 32 \(complex64\)/)
   })
 
   it('vox_offset beyond the file, or not a whole number', async () => {
-    const p1 = put('vox-offset-beyond.nii', patch(src(), (dv) => dv.setFloat32(108, 1e6, true)))
+    const p1 = put(
+      'vox-offset-beyond.nii',
+      patch(src(), (dv) => dv.setFloat32(108, 1e6, true))
+    )
     await expectB2m(readNiftiHeader(p1), p1, /vox_offset 1000000 is beyond the end of the file \(43192 bytes\)/)
     const p2 = put('vox-offset-beyond.nii.gz', gzipSync(patch(src(), (dv) => dv.setFloat32(108, 1e6, true))))
     await expectB2m(readNiftiHeader(p2), p2, /vox_offset 1000000 is beyond the end of the decompressed data/)
-    const p3 = put('vox-offset-fraction.nii', patch(src(), (dv) => dv.setFloat32(108, 352.5, true)))
+    const p3 = put(
+      'vox-offset-fraction.nii',
+      patch(src(), (dv) => dv.setFloat32(108, 352.5, true))
+    )
     await expectB2m(readNiftiHeader(p3), p3, /vox_offset 352.5 is not a whole byte offset/)
   })
 
@@ -642,8 +700,28 @@ describe('streaming keeps memory far below the file size', () => {
       expect(size).toBe(352 + V * T * 2)
       const { growth, sum } = await measure(path, T)
       expect(sum).toBe(expectedSum(T))
-      console.info(`nifti.test: .nii ${(size / 1e6).toFixed(0)} MB streamed, peak RSS growth ${(growth / 1e6).toFixed(1)} MB`)
+      console.info(
+        `nifti.test: .nii ${(size / 1e6).toFixed(0)} MB streamed, peak RSS growth ${(growth / 1e6).toFixed(1)} MB`
+      )
       expect(growth).toBeLessThan(size * 0.5)
+
+      // readMasked: the T x V float32 result plus a few volumes
+      const mask = new Uint8Array(V)
+      for (let i = 0; i < V; i += 10) mask[i] = 1
+      const gc = getGc()
+      gc()
+      const base = process.memoryUsage().rss
+      const m = await readMasked(path, mask)
+      const mGrowth = process.memoryUsage().rss - base
+      const resultBytes = m.data.byteLength
+      expect(m.shape).toEqual([T, Math.ceil(V / 10)])
+      const check = new Int16Array(V)
+      fill(check, T - 1)
+      expect(m.data[(T - 1) * m.shape[1] + 5]).toBe(check[m.voxels[5]])
+      console.info(
+        `nifti.test: readMasked result ${(resultBytes / 1e6).toFixed(1)} MB, RSS growth ${(mGrowth / 1e6).toFixed(1)} MB`
+      )
+      expect(mGrowth).toBeLessThan(resultBytes + size * 0.25)
     } finally {
       rmSync(path, { force: true })
     }
@@ -657,7 +735,9 @@ describe('streaming keeps memory far below the file size', () => {
       const raw = 352 + V * T * 2
       const { growth, sum } = await measure(path, T)
       expect(sum).toBe(expectedSum(T))
-      console.info(`nifti.test: .nii.gz of ${(raw / 1e6).toFixed(0)} MB raw streamed, peak RSS growth ${(growth / 1e6).toFixed(1)} MB`)
+      console.info(
+        `nifti.test: .nii.gz of ${(raw / 1e6).toFixed(0)} MB raw streamed, peak RSS growth ${(growth / 1e6).toFixed(1)} MB`
+      )
       expect(growth).toBeLessThan(raw * 0.5)
     } finally {
       rmSync(path, { force: true })

@@ -26,7 +26,10 @@ export function frameCountFor(samples: number, p: StftParams): number {
  * Power spectrogram |STFT|^2, frames x (nFft/2 + 1), row-major, Hann-windowed. Also hands each windowed
  * time frame's raw samples to `onFrame` (for time-domain features) when given.
  */
-export function powerSpectrogram(x: Float32Array, p: StftParams): { power: Float64Array; frames: number; bins: number } {
+export function powerSpectrogram(
+  x: Float32Array,
+  p: StftParams
+): { power: Float64Array; frames: number; bins: number } {
   const { nFft, hop } = p
   const bins = nFft / 2 + 1
   const frames = frameCountFor(x.length, p)
@@ -94,7 +97,13 @@ export interface MelOptions {
 }
 
 /** librosa.filters.mel(sr, n_fft, n_mels, fmin, fmax, htk, norm), stored sparsely. */
-export function melFilterBank(sampleRate: number, nFft: number, nMels: number, fMinOrOptions: number | MelOptions = 0, fMaxArg?: number): MelBank {
+export function melFilterBank(
+  sampleRate: number,
+  nFft: number,
+  nMels: number,
+  fMinOrOptions: number | MelOptions = 0,
+  fMaxArg?: number
+): MelBank {
   const o: MelOptions = typeof fMinOrOptions === 'number' ? { fMin: fMinOrOptions, fMax: fMaxArg } : fMinOrOptions
   const fMin = o.fMin ?? 0
   const fMax = o.fMax ?? sampleRate / 2
@@ -131,7 +140,13 @@ export function melFilterBank(sampleRate: number, nFft: number, nMels: number, f
 }
 
 /** Applies a mel bank to one power-spectrum row. */
-export function applyMel(bank: MelBank, row: Float64Array, rowOffset: number, out: Float64Array, outOffset: number): void {
+export function applyMel(
+  bank: MelBank,
+  row: Float64Array,
+  rowOffset: number,
+  out: Float64Array,
+  outOffset: number
+): void {
   for (let b = 0; b < bank.nMels; b++) {
     const w = bank.weights[b]
     const s = rowOffset + bank.start[b]

@@ -19,8 +19,10 @@ export class BuiltinExtractor implements FeatureExtractor {
   constructor(params: Partial<BuiltinParams> = {}) {
     this.params = { ...DEFAULT_PARAMS, ...params }
     const { nFft, nMels } = this.params
-    if (!Number.isInteger(Math.log2(nFft))) throw new B2mError('bad_request', `nFft must be a power of two, got ${nFft}`)
-    if (!Number.isInteger(Math.log2(nMels)) || nMels < 4) throw new B2mError('bad_request', `nMels must be a power of two >= 4, got ${nMels}`)
+    if (!Number.isInteger(Math.log2(nFft)))
+      throw new B2mError('bad_request', `nFft must be a power of two, got ${nFft}`)
+    if (!Number.isInteger(Math.log2(nMels)) || nMels < 4)
+      throw new B2mError('bad_request', `nMels must be a power of two >= 4, got ${nMels}`)
     this.names = builtinNames(nMels, this.params.nMfcc, this.params.contrastBands + 1)
   }
 

@@ -147,7 +147,8 @@ export function frameFeatures(x: Float32Array, p: BuiltinParams = DEFAULT_PARAMS
     }
     // chroma
     const ch = t * 12
-    for (let j = 0; j < plan.chromaBins.length; j++) chroma[ch + plan.chromaClass[j]] += plan.chromaWeight[j] * power[row + plan.chromaBins[j]]
+    for (let j = 0; j < plan.chromaBins.length; j++)
+      chroma[ch + plan.chromaClass[j]] += plan.chromaWeight[j] * power[row + plan.chromaBins[j]]
     let mx = 0
     for (let c = 0; c < 12; c++) mx = Math.max(mx, chroma[ch + c])
     for (let c = 0; c < 12; c++) chroma[ch + c] = mx > 1e-12 ? chroma[ch + c] / mx : 0
@@ -203,7 +204,7 @@ export function frameFeatures(x: Float32Array, p: BuiltinParams = DEFAULT_PARAMS
       const j = a + i
       const v = j >= 0 && j < x.length ? x[j] : 0
       e += v * v
-      if (i > 0 && (v >= 0) !== (prev >= 0)) zc++
+      if (i > 0 && v >= 0 !== prev >= 0) zc++
       prev = v
     }
     shape[t * 6 + 4] = zc / p.nFft
@@ -229,7 +230,14 @@ export function frameFeatures(x: Float32Array, p: BuiltinParams = DEFAULT_PARAMS
  * 10 log10(mean of the q largest / mean of the q smallest) of power[from..to), by keeping the q extremes
  * in small sorted buffers (q is at most a few per cent of the band).
  */
-function contrastOf(power: Float64Array, from: number, to: number, q: number, low: Float64Array, high: Float64Array): number {
+function contrastOf(
+  power: Float64Array,
+  from: number,
+  to: number,
+  q: number,
+  low: Float64Array,
+  high: Float64Array
+): number {
   let nl = 0
   let nh = 0
   for (let k = from; k < to; k++) {

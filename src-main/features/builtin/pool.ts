@@ -41,17 +41,32 @@ export function builtinNames(nMels: number, nMfcc: number, nContrast: number): s
   n.push(...seq('chroma_mean_', 12), ...seq('chroma_std_', 12))
   n.push(...seq('contrast_mean_', nContrast), ...seq('contrast_std_', nContrast))
   n.push(...SHAPE_NAMES.map((s) => `${s}_mean`), ...SHAPE_NAMES.map((s) => `${s}_std`))
-  n.push('onset_mean', 'onset_std', 'tempo_log2_rel120', 'pulse_clarity', ...TEMPOGRAM_BPM.map((b) => `tempogram_${Math.round(b)}bpm`))
+  n.push(
+    'onset_mean',
+    'onset_std',
+    'tempo_log2_rel120',
+    'pulse_clarity',
+    ...TEMPOGRAM_BPM.map((b) => `tempogram_${Math.round(b)}bpm`)
+  )
   const groups = scaleGroups(nMels)
   const rates = [...MTF_RATE_EDGES, Infinity]
   for (let r = 0; r + 1 < rates.length; r++) {
-    for (const [lo, hi] of groups) n.push(`mtf_rate${rates[r]}-${rates[r + 1] === Infinity ? 'nyq' : rates[r + 1]}hz_scale${lo}-${hi}`)
+    for (const [lo, hi] of groups)
+      n.push(`mtf_rate${rates[r]}-${rates[r + 1] === Infinity ? 'nyq' : rates[r + 1]}hz_scale${lo}-${hi}`)
   }
   return n
 }
 
 /** Mean and standard deviation of columns [a, b) of a frames x w matrix, written at out[o..]. */
-function meanStd(m: Float64Array, w: number, a: number, b: number, out: Float32Array, oMean: number, oStd: number): void {
+function meanStd(
+  m: Float64Array,
+  w: number,
+  a: number,
+  b: number,
+  out: Float32Array,
+  oMean: number,
+  oStd: number
+): void {
   const n = b - a
   for (let j = 0; j < w; j++) {
     let s = 0
@@ -82,11 +97,24 @@ function rhythm(onset: Float64Array, a: number, b: number, frameRate: number, ou
   for (let t = a; t < b; t++) v += (onset[t] - mean) ** 2
   out[o] = mean
   out[o + 1] = Math.sqrt(v / n)
+  // Smooth the envelope (triangle over +-2 frames, ~46 ms) so that periodicity peaks between integer
+  // lags are not lost, then autocorrelate (mean removed, unbiased, normalised to lag 0).
+  const env = new Float64Array(n)
+  const K = [1, 2, 3, 2, 1]
+  for (let i = 0; i < n; i++) {
+    let s = 0
+    for (let k = -2; k <= 2; k++) s += K[k + 2] * onset[a + Math.min(n - 1, Math.max(0, i + k))]
+    env[i] = s / 9
+  }
+  let em = 0
+  for (let i = 0; i < n; i++) em += env[i]
+  em /= n
+  for (let i = 0; i < n; i++) env[i] -= em
   const maxLag = Math.min(n - 1, Math.ceil((60 * frameRate) / TEMPO_MIN) + 1)
   const ac = new Float64Array(maxLag + 1)
   for (let l = 0; l <= maxLag; l++) {
     let s = 0
-    for (let t = a; t + l < b; t++) s += (onset[t] - mean) * (onset[t + l] - mean)
+    for (let i = 0; i + l < n; i++) s += env[i] * env[i + l]
     ac[l] = s / (n - l)
   }
   const ac0 = ac[0]
@@ -145,7 +173,9 @@ function modulation(ff: FrameFeatures, a: number, b: number, out: Float32Array, 
   let NT = 16
   while (NT < T) NT *= 2
   const half = NT / 2
-  const win = Float64Array.from({ length: T }, (_, i) => (T > 1 ? 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / T) : 1))
+  const win = Float64Array.from({ length: T }, (_, i) =>
+    T > 1 ? 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / T) : 1
+  )
   let winPow = 0
   for (let i = 0; i < T; i++) winPow += win[i] * win[i]
   // temporal FFT of each mel band (mean removed, Hann-weighted): spec[j][band] complex
@@ -205,7 +235,15 @@ function modulation(ff: FrameFeatures, a: number, b: number, out: Float32Array, 
 }
 
 /** Pools frames [a, b) into `out` at offset o; returns the number of values written. */
-export function poolWindow(ff: FrameFeatures, nMfcc: number, nContrast: number, a: number, b: number, out: Float32Array, o: number): number {
+export function poolWindow(
+  ff: FrameFeatures,
+  nMfcc: number,
+  nContrast: number,
+  a: number,
+  b: number,
+  out: Float32Array,
+  o: number
+): number {
   const M = ff.nMels
   const start = o
   meanStd(ff.logmel, M, a, b, out, o, o + M)

@@ -51,7 +51,11 @@ export async function loadClap(modelsRoot: string): Promise<never> {
   try {
     await import(/* @vite-ignore */ moduleName)
   } catch {
-    throw new B2mError('failed', `${moduleName} is not installed: CLAP embeddings need it (the model files in ${check.dir} are in place)`, check.dir)
+    throw new B2mError(
+      'failed',
+      `${moduleName} is not installed: CLAP embeddings need it (the model files in ${check.dir} are in place)`,
+      check.dir
+    )
   }
   throw new B2mError('failed', `CLAP through ${moduleName} is not wired yet (see features/onnx/clap.ts)`, check.dir)
 }

@@ -40,10 +40,53 @@ export class OnnxEncoder implements FeatureExtractor {
     const handle = await sessions.session(modelPath)
     const { inputNames, outputNames } = handle.session
     if (!inputNames.includes(manifest.input.name)) {
-      throw new B2mError('bad_request', `field input.name: the model has no input "${manifest.input.name}" (it has ${inputNames.join(', ')})`, manifestPath)
+      throw new B2mError(
+        'bad_request',
+        `field input.name: the model has no input "${manifest.input.name}" (it has ${inputNames.join(', ')})`,
+        manifestPath
+      )
     }
     if (!outputNames.includes(manifest.output.name)) {
-      throw new B2mError('bad_request', `field output.name: the model has no output "${manifest.output.name}" (it has ${outputNames.join(', ')})`, manifestPath)
+      throw new B2mError(
+        'bad_request',
+        `field output.name: the model has no output "${manifest.output.name}" (it has ${outputNames.join(', ')})`,
+        manifestPath
+      )
+    }
+    // Static shapes in the model must agree with the manifest.
+    const meta = (list: readonly ort.InferenceSession.ValueMetadata[] | undefined, n: string) =>
+      list?.find((v) => v.name === n)
+    const outMeta = meta(handle.session.outputMetadata, manifest.output.name)
+    if (outMeta?.isTensor && outMeta.shape.length > 0) {
+      const last = outMeta.shape[outMeta.shape.length - 1]
+      if (typeof last === 'number' && last !== manifest.output.dim) {
+        throw new B2mError(
+          'bad_request',
+          `field output.dim: the model's output "${manifest.output.name}" has ${last} values per example, the manifest says ${manifest.output.dim}`,
+          manifestPath
+        )
+      }
+    }
+    const inMeta = meta(handle.session.inputMetadata, manifest.input.name)
+    if (inMeta?.isTensor && inMeta.shape.length > 0) {
+      const want = manifest.input.layout === 'waveform' ? 2 : 3
+      if (inMeta.shape.length !== want) {
+        throw new B2mError(
+          'bad_request',
+          `field input.layout: "${manifest.input.layout}" needs a rank-${want} input, the model's "${manifest.input.name}" has shape [${inMeta.shape.join(', ')}]`,
+          manifestPath
+        )
+      }
+      const samples = Math.round(manifest.windowSeconds * manifest.sampleRate)
+      const last = inMeta.shape[want - 1]
+      const expected = manifest.input.layout === 'waveform' ? samples : melFrames(manifest.input.frontEnd, samples)
+      if (typeof last === 'number' && last !== expected) {
+        throw new B2mError(
+          'bad_request',
+          `field windowSeconds: ${manifest.windowSeconds} s gives ${expected} ${manifest.input.layout === 'waveform' ? 'samples' : 'frames'}, the model's input takes ${last}`,
+          manifestPath
+        )
+      }
     }
     const name = options.name ?? manifest.name ?? dir.split(/[\\/]/).filter(Boolean).pop() ?? 'onnx'
     return new OnnxEncoder(manifest, modelPath, handle, `onnx:${name}`)
@@ -59,7 +102,8 @@ export class OnnxEncoder implements FeatureExtractor {
     if (seg.length === L) return seg
     const out = new Float32Array(L)
     out.set(seg.subarray(0, L))
-    if (this.manifest.pad === 'repeat' && seg.length > 0) for (let i = seg.length; i < L; i++) out[i] = seg[i % seg.length]
+    if (this.manifest.pad === 'repeat' && seg.length > 0)
+      for (let i = seg.length; i < L; i++) out[i] = seg[i % seg.length]
     return out
   }
 

@@ -20,7 +20,11 @@ import { zodText } from '../transform'
 
 export const MelFrontEnd = z
   .object({
-    nFft: z.number().int().min(16).refine((n) => Number.isInteger(Math.log2(n)), 'must be a power of two'),
+    nFft: z
+      .number()
+      .int()
+      .min(16)
+      .refine((n) => Number.isInteger(Math.log2(n)), 'must be a power of two'),
     hop: z.number().int().positive(),
     winLength: z.number().int().positive().optional(),
     nMels: z.number().int().positive(),
@@ -66,10 +70,18 @@ export const EncoderManifest = z
 export type EncoderManifest = z.infer<typeof EncoderManifest>
 
 /** Reads and validates `<dir>/manifest.json`; errors name the file and the field. */
-export function readEncoderManifest(dir: string): { manifest: EncoderManifest; modelPath: string; manifestPath: string } {
+export function readEncoderManifest(dir: string): {
+  manifest: EncoderManifest
+  modelPath: string
+  manifestPath: string
+} {
   const manifestPath = join(dir, 'manifest.json')
   if (!existsSync(manifestPath)) {
-    throw new B2mError('not_found', `encoder folder has no manifest.json (expected ${manifestPath} beside model.onnx)`, manifestPath)
+    throw new B2mError(
+      'not_found',
+      `encoder folder has no manifest.json (expected ${manifestPath} beside model.onnx)`,
+      manifestPath
+    )
   }
   let raw: unknown
   try {
@@ -78,19 +90,29 @@ export function readEncoderManifest(dir: string): { manifest: EncoderManifest; m
     throw new B2mError('bad_request', `manifest is not valid JSON: ${(err as Error).message}`, manifestPath)
   }
   const parsed = EncoderManifest.safeParse(raw)
-  if (!parsed.success) throw new B2mError('bad_request', `invalid encoder manifest: ${zodText(parsed.error)}`, manifestPath)
+  if (!parsed.success)
+    throw new B2mError('bad_request', `invalid encoder manifest: ${zodText(parsed.error)}`, manifestPath)
   const manifest = parsed.data
   if (manifest.input.layout === 'logmel') {
     const fe = manifest.input.frontEnd
     const nyq = manifest.sampleRate / 2
     if (fe.fMax !== undefined && fe.fMax > nyq) {
-      throw new B2mError('bad_request', `invalid encoder manifest: input.frontEnd.fMax: ${fe.fMax} Hz exceeds the Nyquist frequency ${nyq} Hz`, manifestPath)
+      throw new B2mError(
+        'bad_request',
+        `invalid encoder manifest: input.frontEnd.fMax: ${fe.fMax} Hz exceeds the Nyquist frequency ${nyq} Hz`,
+        manifestPath
+      )
     }
     if (fe.winLength !== undefined && fe.winLength > fe.nFft) {
-      throw new B2mError('bad_request', `invalid encoder manifest: input.frontEnd.winLength: ${fe.winLength} exceeds nFft ${fe.nFft}`, manifestPath)
+      throw new B2mError(
+        'bad_request',
+        `invalid encoder manifest: input.frontEnd.winLength: ${fe.winLength} exceeds nFft ${fe.nFft}`,
+        manifestPath
+      )
     }
   }
   const modelPath = join(dir, manifest.model)
-  if (!existsSync(modelPath)) throw new B2mError('not_found', `the manifest's model file ${manifest.model} is missing (field "model")`, modelPath)
+  if (!existsSync(modelPath))
+    throw new B2mError('not_found', `the manifest's model file ${manifest.model} is missing (field "model")`, modelPath)
   return { manifest, modelPath, manifestPath }
 }

@@ -30,7 +30,8 @@ export function parseAu(bytes: Uint8Array, file?: string): AudioData & { encodin
   const encoding = view.getUint32(12)
   const rate = view.getUint32(16)
   const channels = view.getUint32(20)
-  if (offset < 24 || offset > bytes.length) throw new B2mError('bad_request', `.au data offset ${offset} is out of range`, file)
+  if (offset < 24 || offset > bytes.length)
+    throw new B2mError('bad_request', `.au data offset ${offset} is out of range`, file)
   const enc = AU_ENCODINGS[encoding]
   if (!enc) throw new B2mError('bad_request', `unsupported .au encoding ${encoding}`, file)
   if (channels < 1 || channels > 64) throw new B2mError('bad_request', `.au channel count ${channels} is invalid`, file)
@@ -57,7 +58,7 @@ export function parseAu(bytes: Uint8Array, file?: string): AudioData & { encodin
           v = view.getInt16(q) / 32768
           break
         case 4:
-          v = (((bytes[q] << 16) | (bytes[q + 1] << 8) | bytes[q + 2]) << 8 >> 8) / 8388608
+          v = ((((bytes[q] << 16) | (bytes[q + 1] << 8) | bytes[q + 2]) << 8) >> 8) / 8388608
           break
         case 5:
           v = view.getInt32(q) / 2147483648

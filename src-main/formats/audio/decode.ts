@@ -56,7 +56,11 @@ export async function decodeAudioBytes(bytes: Uint8Array, file?: string): Promis
   }
   if (kind === 'unknown') {
     const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ')
-    throw new B2mError('bad_request', `not a recognised audio file (first bytes: ${head || 'none'}); expected WAV, Sun .au, FLAC, MP3 or Ogg Vorbis/Opus`, file)
+    throw new B2mError(
+      'bad_request',
+      `not a recognised audio file (first bytes: ${head || 'none'}); expected WAV, Sun .au, FLAC, MP3 or Ogg Vorbis/Opus`,
+      file
+    )
   }
   let decoded
   try {
@@ -70,7 +74,11 @@ export async function decodeAudioBytes(bytes: Uint8Array, file?: string): Promis
   const channels = (decoded.channelData ?? []).map((c) => (c instanceof Float32Array ? c : Float32Array.from(c)))
   if (kind === 'flac') rescaleFlac(bytes, channels)
   if (channels.length === 0 || !(decoded.sampleRate > 0)) {
-    throw new B2mError('bad_request', `cannot decode ${kind.toUpperCase()} audio: the decoder returned no samples`, file)
+    throw new B2mError(
+      'bad_request',
+      `cannot decode ${kind.toUpperCase()} audio: the decoder returned no samples`,
+      file
+    )
   }
   return { sampleRate: decoded.sampleRate, channels }
 }

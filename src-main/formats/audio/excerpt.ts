@@ -8,7 +8,18 @@ import { join } from 'node:path'
 import { B2mError } from '../../common/errors'
 import type { AudioData } from './types'
 
-export const GTZAN_GENRES = ['blues', 'classical', 'country', 'disco', 'hiphop', 'jazz', 'metal', 'pop', 'reggae', 'rock'] as const
+export const GTZAN_GENRES = [
+  'blues',
+  'classical',
+  'country',
+  'disco',
+  'hiphop',
+  'jazz',
+  'metal',
+  'pop',
+  'reggae',
+  'rock'
+] as const
 
 export interface ExcerptOptions {
   /** Fade-in and fade-out length in seconds. Default 2. */
@@ -31,7 +42,12 @@ export interface Excerpt extends AudioData {
 }
 
 /** Cuts `start`..`end` seconds (default end: start + 15), fades both ends, normalises the RMS. */
-export function cutExcerpt(audio: AudioData, start: number, end: number = start + 15, options: ExcerptOptions = {}): Excerpt {
+export function cutExcerpt(
+  audio: AudioData,
+  start: number,
+  end: number = start + 15,
+  options: ExcerptOptions = {}
+): Excerpt {
   const { sampleRate } = audio
   const fadeSeconds = options.fadeSeconds ?? 2
   const targetRms = options.targetRms === undefined ? 0.1 : options.targetRms
@@ -42,7 +58,11 @@ export function cutExcerpt(audio: AudioData, start: number, end: number = start 
   const i0 = Math.round(start * sampleRate)
   const n = Math.round((end - start) * sampleRate)
   if (i0 >= total) {
-    throw new B2mError('bad_request', `excerpt starts at ${start} s but the audio lasts ${(total / sampleRate).toFixed(3)} s`, file)
+    throw new B2mError(
+      'bad_request',
+      `excerpt starts at ${start} s but the audio lasts ${(total / sampleRate).toFixed(3)} s`,
+      file
+    )
   }
   const available = Math.min(n, total - i0)
   const fade = Math.min(Math.round(fadeSeconds * sampleRate), Math.floor(n / 2))
@@ -83,7 +103,8 @@ export function cutExcerpt(audio: AudioData, start: number, end: number = start 
 
 /** GTZAN's file stem: `genre.000TT` (five digits). */
 export function gtzanName(genre: string, track: number): string {
-  if (!Number.isInteger(track) || track < 0 || track > 99999) throw new B2mError('bad_request', `invalid GTZAN track number ${track}`)
+  if (!Number.isInteger(track) || track < 0 || track > 99999)
+    throw new B2mError('bad_request', `invalid GTZAN track number ${track}`)
   return `${genre}.${String(track).padStart(5, '0')}`
 }
 

@@ -66,7 +66,6 @@ class BitWriter {
     this.write(value < 0 ? value + 2 ** n : value, n)
   }
 
-
   /** `q` zeros then a one. */
   writeUnary(q: number): void {
     while (q >= 24) {
@@ -322,14 +321,17 @@ function writeUtf8Number(w: BitWriter, v: number): void {
 /** Encodes audio as a FLAC file. Samples are quantised to `bitsPerSample` (scale 2^(bps-1)). */
 export function encodeFlac(audio: AudioData, options: FlacEncodeOptions = {}): Uint8Array {
   const bps = options.bitsPerSample ?? 16
-  if (SIZE_CODES[bps] === undefined) throw new B2mError('bad_request', `FLAC bit depth ${bps} is not supported (8, 12, 16, 20, 24)`)
+  if (SIZE_CODES[bps] === undefined)
+    throw new B2mError('bad_request', `FLAC bit depth ${bps} is not supported (8, 12, 16, 20, 24)`)
   const blockSize = options.blockSize ?? 4096
-  if (!Number.isInteger(blockSize) || blockSize < 16 || blockSize > 65535) throw new B2mError('bad_request', `FLAC block size ${blockSize} is out of range 16..65535`)
+  if (!Number.isInteger(blockSize) || blockSize < 16 || blockSize > 65535)
+    throw new B2mError('bad_request', `FLAC block size ${blockSize} is out of range 16..65535`)
   const maxPartitionOrder = Math.max(0, Math.min(8, options.maxPartitionOrder ?? 8))
   const nch = audio.channels.length
   if (nch < 1 || nch > 8) throw new B2mError('bad_request', `FLAC holds 1 to 8 channels, not ${nch}`)
   const rate = audio.sampleRate
-  if (!Number.isInteger(rate) || rate < 1 || rate > 655350) throw new B2mError('bad_request', `FLAC sample rate ${rate} is out of range`)
+  if (!Number.isInteger(rate) || rate < 1 || rate > 655350)
+    throw new B2mError('bad_request', `FLAC sample rate ${rate} is out of range`)
   const total = audio.channels[0].length
   if (audio.channels.some((c) => c.length !== total)) throw new B2mError('bad_request', 'channels differ in length')
 
@@ -377,7 +379,11 @@ export function encodeFlac(audio: AudioData, options: FlacEncodeOptions = {}): U
     const block = ints.map((c) => c.subarray(start, start + n))
     // Channel assignment: independent, or for stereo the cheapest decorrelation.
     let assignment = nch - 1
-    let chans: { x: Int32Array; bps: number; plan: SubframePlan }[] = block.map((x) => ({ x, bps, plan: planSubframe(x, bps, maxPartitionOrder) }))
+    let chans: { x: Int32Array; bps: number; plan: SubframePlan }[] = block.map((x) => ({
+      x,
+      bps,
+      plan: planSubframe(x, bps, maxPartitionOrder)
+    }))
     if (nch === 2) {
       const [l, r] = block
       const side = new Int32Array(n)

@@ -19,8 +19,14 @@ const CONVERTERS = {
 const SIMPLE_LIMIT = 1_008_000
 
 /** Resamples one channel. */
-export async function resampleChannel(x: Float32Array, from: number, to: number, quality: ResampleQuality = 'best'): Promise<Float32Array> {
-  if (!(from > 0 && to > 0) || from > 192000 || to > 192000) throw new B2mError('bad_request', `cannot resample ${from} Hz -> ${to} Hz (1..192000 Hz)`)
+export async function resampleChannel(
+  x: Float32Array,
+  from: number,
+  to: number,
+  quality: ResampleQuality = 'best'
+): Promise<Float32Array> {
+  if (!(from > 0 && to > 0) || from > 192000 || to > 192000)
+    throw new B2mError('bad_request', `cannot resample ${from} Hz -> ${to} Hz (1..192000 Hz)`)
   if (from === to) return Float32Array.from(x)
   const want = Math.round((x.length * to) / from)
   if (x.length === 0) return new Float32Array(0)

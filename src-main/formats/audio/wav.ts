@@ -48,7 +48,8 @@ export function parseWav(bytes: Uint8Array, file?: string): AudioData & { info: 
     if (id === 'ds64' && rf64 && size >= 16) {
       ds64DataSize = view.getUint32(body + 8, true) + view.getUint32(body + 12, true) * 2 ** 32
     } else if (id === 'fmt ') {
-      if (size < 16 || body + 16 > bytes.length) throw new B2mError('bad_request', `WAV fmt chunk too short (${size} bytes)`, file)
+      if (size < 16 || body + 16 > bytes.length)
+        throw new B2mError('bad_request', `WAV fmt chunk too short (${size} bytes)`, file)
       let tag = view.getUint16(body, true)
       const channels = view.getUint16(body + 2, true)
       const rate = view.getUint32(body + 4, true)
@@ -59,7 +60,8 @@ export function parseWav(bytes: Uint8Array, file?: string): AudioData & { info: 
         const validBits = view.getUint16(body + 18, true)
         tag = view.getUint16(body + 24, true) // first two bytes of the sub-format GUID
         // Container size decides the layout; valid bits only say how many carry signal.
-        if (validBits > bits) throw new B2mError('bad_request', `valid bits ${validBits} exceed container ${bits}`, file)
+        if (validBits > bits)
+          throw new B2mError('bad_request', `valid bits ${validBits} exceed container ${bits}`, file)
       }
       fmt = { tag, channels, rate, blockAlign, bits }
     } else if (id === 'data') {
@@ -83,7 +85,11 @@ export function parseWav(bytes: Uint8Array, file?: string): AudioData & { info: 
     (tag === FORMAT_FLOAT && (bits === 32 || bits === 64)) ||
     ((tag === FORMAT_MULAW || tag === FORMAT_ALAW) && bits === 8)
   if (!supported) {
-    throw new B2mError('bad_request', `unsupported WAV encoding: format tag 0x${tag.toString(16)} with ${bits} bits per sample`, file)
+    throw new B2mError(
+      'bad_request',
+      `unsupported WAV encoding: format tag 0x${tag.toString(16)} with ${bits} bits per sample`,
+      file
+    )
   }
   const frameBytes = bytesPerSample * channels
   const frames = Math.floor(dataSize / frameBytes)
@@ -103,7 +109,11 @@ export function parseWav(bytes: Uint8Array, file?: string): AudioData & { info: 
       q += bytesPerSample
     }
   }
-  return { sampleRate: rate, channels: out, info: { formatTag: tag, bitsPerSample: bits, channels, sampleRate: rate, frames } }
+  return {
+    sampleRate: rate,
+    channels: out,
+    info: { formatTag: tag, bitsPerSample: bits, channels, sampleRate: rate, frames }
+  }
 }
 
 export interface WavEncodeOptions {

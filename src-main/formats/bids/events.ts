@@ -101,7 +101,11 @@ export function parseEvents(table: TsvTable): EventsTable {
     }
     if (track) {
       if (track[i] !== null && !Number.isInteger(track[i])) {
-        throw new B2mError('bad_request', `malformed events.tsv: line ${line} track ${track[i]} is not an integer`, file)
+        throw new B2mError(
+          'bad_request',
+          `malformed events.tsv: line ${line} track ${track[i]} is not an integer`,
+          file
+        )
       }
       ev.track = track[i]
     }

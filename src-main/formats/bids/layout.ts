@@ -121,7 +121,11 @@ export function scanBids(root: string): BidsLayout {
       continue
     }
     if (e.name === 'derivatives') {
-      derivativeFolders.push(...listDir(join(root, e.name)).filter((d) => d.isDir).map((d) => d.name))
+      derivativeFolders.push(
+        ...listDir(join(root, e.name))
+          .filter((d) => d.isDir)
+          .map((d) => d.name)
+      )
       continue
     }
     if (SKIPPED_ROOT_DIRS.has(e.name)) continue
@@ -188,7 +192,9 @@ export function applicableFiles(
     const a = found[i - 1]
     const b = found[i]
     if (depth(a.dir) === depth(b.dir) && Object.keys(a.entities).length === Object.keys(b.entities).length) {
-      warnings.push(`${b.path}: applies at the same level as ${a.path} (ambiguous BIDS inheritance); the later one wins`)
+      warnings.push(
+        `${b.path}: applies at the same level as ${a.path} (ambiguous BIDS inheritance); the later one wins`
+      )
     }
   }
   return found

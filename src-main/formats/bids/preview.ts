@@ -150,7 +150,9 @@ export async function previewBids(root: string, opts: PreviewOptions = {}): Prom
   if (layout.datasetType === 'derivative') {
     warnings.push(
       `${root}: a BIDS derivative dataset (${String(
-        (layout.description?.GeneratedBy as { Name?: string }[] | undefined)?.[0]?.Name ?? layout.description?.Name ?? 'unknown pipeline'
+        (layout.description?.GeneratedBy as { Name?: string }[] | undefined)?.[0]?.Name ??
+          layout.description?.Name ??
+          'unknown pipeline'
       )}); its ${derivatives.length} BOLD files are listed as derivatives, not raw runs`
     )
   }
@@ -241,7 +243,12 @@ async function previewRun(
   const sorted = [...images].sort((a, b) => a.extension.localeCompare(b.extension)) // .nii before .nii.gz
   const bold = sorted[0] ?? null
   if (sorted.length > 1) {
-    warnings.push(`${bold!.path}: the run also has ${sorted.slice(1).map((f) => f.path).join(', ')}; using ${bold!.path}`)
+    warnings.push(
+      `${bold!.path}: the run also has ${sorted
+        .slice(1)
+        .map((f) => f.path)
+        .join(', ')}; using ${bold!.path}`
+    )
   }
   const run: BidsRunPreview = {
     subject: `sub-${e.sub}`,
@@ -324,7 +331,9 @@ async function previewRun(
         const span = run.tr * run.volumes
         const last = Math.max(...ev.events.map((x) => x.onset + (x.duration ?? 0)))
         if (last > span + run.tr) {
-          warnings.push(`${evFile.path}: events run to ${last} s but the run lasts ${span} s (${run.volumes} x ${run.tr} s)`)
+          warnings.push(
+            `${evFile.path}: events run to ${last} s but the run lasts ${span} s (${run.volumes} x ${run.tr} s)`
+          )
         }
       }
     } catch (err) {

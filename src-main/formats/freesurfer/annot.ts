@@ -74,7 +74,11 @@ export function parseFreeSurferAnnot(bytes: Uint8Array, source: string): FreeSur
   } else {
     ctabVersion = -count
     if (ctabVersion !== 2) {
-      throw new B2mError('bad_request', `annotation colour table version ${ctabVersion} is not supported (only 2)`, source)
+      throw new B2mError(
+        'bad_request',
+        `annotation colour table version ${ctabVersion} is not supported (only 2)`,
+        source
+      )
     }
     const maxIndex = r.int32('colour-table max index')
     origTable = r.string(r.int32('colour-table path length'), 'colour-table path')

@@ -43,7 +43,8 @@ export function parseFreeSurferPatch(bytes: Uint8Array, source: string): FreeSur
   let p = r.pos
   for (let i = 0; i < nPoints; i++, p += recordBytes) {
     const vno = view.getInt32(p, false)
-    if (vno === 0) throw new B2mError('bad_request', `patch point ${i} has vertex number 0 (numbers are 1-based)`, source)
+    if (vno === 0)
+      throw new B2mError('bad_request', `patch point ${i} has vertex number 0 (numbers are 1-based)`, source)
     if (vno < 0) {
       border[i] = 1
       nBorder++

@@ -12,15 +12,7 @@
  */
 import { B2mError } from '../../common/errors'
 import { type Mesh, copyTyped, makeMesh } from '../mesh'
-import {
-  BeReader,
-  MAGIC_NEW_CURV,
-  MAGIC_NEW_QUAD,
-  MAGIC_TRIANGLE,
-  int24Array,
-  magic3,
-  readFsBytes
-} from './binary'
+import { BeReader, MAGIC_NEW_CURV, MAGIC_NEW_QUAD, MAGIC_TRIANGLE, int24Array, magic3, readFsBytes } from './binary'
 
 export interface FreeSurferSurface extends Mesh {
   kind: 'triangle' | 'quad'

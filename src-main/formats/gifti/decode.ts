@@ -8,14 +8,7 @@ import { copyTyped } from '../mesh'
 
 export type GiftiDataType = 'INT8' | 'UINT8' | 'INT16' | 'UINT16' | 'INT32' | 'UINT32' | 'FLOAT32' | 'FLOAT64'
 export type GiftiData =
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array
+  Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array
 
 type Ctor = { new (length: number): GiftiData; BYTES_PER_ELEMENT: number }
 
@@ -76,7 +69,11 @@ export function parseAsciiNumbers(
       )
     }
     if (k >= count) {
-      throw new B2mError('bad_request', `${where}: ASCII data holds more than the ${count} values its Dims declare`, file)
+      throw new B2mError(
+        'bad_request',
+        `${where}: ASCII data holds more than the ${count} values its Dims declare`,
+        file
+      )
     }
     out[k++] = v
   }
@@ -91,12 +88,15 @@ const B64_CHARS = /^[A-Za-z0-9+/]*={0,2}$/
 /** Strict base64 (Buffer.from silently skips junk, so the alphabet and length are checked first). */
 export function decodeBase64(text: string, file: string, where: string): Uint8Array {
   const s = /\s/.test(text) ? text.replace(/\s+/g, '') : text
+  const bytes = Buffer.from(s, 'base64')
+  // fast path: canonical base64 re-encodes to itself; otherwise check the alphabet (slower regex)
+  if (bytes.toString('base64') === s) return bytes
   if (!B64_CHARS.test(s) || s.length % 4 === 1) {
     const bad = s.search(/[^A-Za-z0-9+/=]/)
     const detail = bad >= 0 ? `invalid character '${s[bad]}' at position ${bad}` : 'misplaced padding or bad length'
     throw new B2mError('bad_request', `${where}: data is not valid base64 (${detail})`, file)
   }
-  return Buffer.from(s, 'base64')
+  return bytes
 }
 
 /** zlib (what the GIfTI standard and nibabel write) or gzip stream, told apart by the header. */

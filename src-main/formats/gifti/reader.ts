@@ -7,8 +7,8 @@
  * files gzipped as `.gii.gz`. Data always comes out row-major in native byte order.
  *
  * XML is parsed by fast-xml-parser after its validator has checked well-formedness (so a truncated or
- * mangled file gets a line/column message); `<Data>` bodies are taken raw (stop nodes) and decoded
- * here, which keeps multi-megabyte payloads out of the XML parser's character loop.
+ * mangled file gets a line/column message). `<Data>` bodies are lifted out first and decoded here, so
+ * the validator and parser only walk a small skeleton, never the multi-megabyte payloads.
  */
 import { readFileSync } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
@@ -141,7 +141,6 @@ const parser = new XMLParser({
   ignorePiTags: true,
   processEntities: true,
   htmlEntities: false,
-  stopNodes: ['GIFTI.DataArray.Data'],
   isArray: (name: string, _path: unknown, _leaf: boolean, isAttribute: boolean) => !isAttribute && ARRAY_TAGS.has(name)
 })
 
@@ -180,9 +179,29 @@ function readMeta(v: unknown): Record<string, string> {
   return meta
 }
 
-/** Raw body of a stop node: CDATA sections unwrapped; any other markup inside is an error. */
-function rawData(v: unknown, file: string, where: string): string {
-  let s = text(v)
+/**
+ * Lifts every `<Data>` body out of the XML, leaving its index (plus the body's newlines, so validator
+ * line numbers stay true) in a small skeleton. The XML validator and parser then only walk the
+ * skeleton; multi-megabyte payloads are never scanned character by character by them.
+ */
+function liftData(xml: string): { skeleton: string; bodies: string[] } {
+  const bodies: string[] = []
+  const skeleton = xml.replace(
+    /<Data(\s[^>]*)?>([\s\S]*?)<\/Data\s*>/g,
+    (_m, attrs: string | undefined, body: string) => {
+      let lines = 0
+      for (let i = body.indexOf('\n'); i >= 0; i = body.indexOf('\n', i + 1)) lines++
+      bodies.push(body)
+      return `<Data${attrs ?? ''}>${bodies.length - 1}${'\n'.repeat(lines)}</Data>`
+    }
+  )
+  return { skeleton, bodies }
+}
+
+/** The lifted body of a `<Data>`: CDATA sections unwrapped; any other markup inside is an error. */
+function rawData(v: unknown, bodies: string[], file: string, where: string): string {
+  const ref = text(v).trim()
+  let s = ref === '' ? '' : (bodies[Number(ref)] ?? '')
   if (s.includes('<')) {
     if (s.includes('<![CDATA[')) s = s.replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, '$1')
     if (s.includes('<')) throw new B2mError('bad_request', `${where}: <Data> contains unexpected markup`, file)
@@ -229,7 +248,10 @@ function normIntent(s: string | undefined): string {
 }
 
 function normDataType(s: string | undefined, file: string, where: string): GiftiDataType {
-  const t = (s ?? '').trim().toUpperCase().replace(/^NIFTI_TYPE_/, '')
+  const t = (s ?? '')
+    .trim()
+    .toUpperCase()
+    .replace(/^NIFTI_TYPE_/, '')
   if (t in GIFTI_CTORS) return t as GiftiDataType
   throw new B2mError(
     'bad_request',
@@ -269,25 +291,31 @@ function parseDims(node: XNode, file: string, where: string): number[] {
 
 /** Parses GIfTI XML bytes (already gunzipped). `source` names the file in errors. */
 export function parseGifti(bytes: Uint8Array | string, source: string, options: ParseGiftiOptions = {}): GiftiDocument {
-  const xml =
+  let xml =
     typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
-  if (!/^\s*(?:\uFEFF)?\s*</.test(xml)) {
+  if (xml.charCodeAt(0) === 0xfeff) xml = xml.slice(1) // byte-order mark
+  if (!/^\s*</.test(xml)) {
     throw new B2mError('bad_request', 'is not a GIfTI file (it does not start with XML)', source)
   }
-  const valid = XMLValidator.validate(xml)
+  const { skeleton, bodies } = liftData(xml)
+  const valid = XMLValidator.validate(skeleton)
   if (valid !== true) {
     const e = valid.err
     throw new B2mError('bad_request', `is not well-formed XML: ${e.msg} (line ${e.line}, column ${e.col})`, source)
   }
   let tree: XNode
   try {
-    tree = parser.parse(xml) as XNode
+    tree = parser.parse(skeleton) as XNode
   } catch (err) {
     throw new B2mError('bad_request', `cannot parse XML (${(err as Error).message})`, source)
   }
   const rootName = Object.keys(tree).find((k) => !k.startsWith('?') && !k.startsWith('!'))
   if (rootName !== 'GIFTI') {
-    throw new B2mError('bad_request', `is not a GIfTI file: root element is <${rootName ?? 'none'}>, not <GIFTI>`, source)
+    throw new B2mError(
+      'bad_request',
+      `is not a GIfTI file: root element is <${rootName ?? 'none'}>, not <GIFTI>`,
+      source
+    )
   }
   const root = asNode(tree.GIFTI)
   const warnings: string[] = []
@@ -315,7 +343,11 @@ export function parseGifti(bytes: Uint8Array | string, source: string, options: 
 
     if (encoding === 'ExternalFileBinary') {
       if (!externalFileName) {
-        throw new B2mError('bad_request', `${where}: Encoding is ExternalFileBinary but ExternalFileName is empty`, source)
+        throw new B2mError(
+          'bad_request',
+          `${where}: Encoding is ExternalFileBinary but ExternalFileName is empty`,
+          source
+        )
       }
       const offset = externalFileOffset ?? 0
       if (!Number.isInteger(offset) || offset < 0) {
@@ -352,7 +384,7 @@ export function parseGifti(bytes: Uint8Array | string, source: string, options: 
       }
       data = bytesToTyped(ext, offset, count, dataType, little, source, where, false)
     } else {
-      const body = rawData(node.Data, source, where)
+      const body = rawData(node.Data, bodies, source, where)
       if (encoding === 'ASCII') {
         data = parseAsciiNumbers(body, count, dataType, source, where)
       } else {
@@ -440,7 +472,11 @@ export function giftiToMesh(doc: GiftiDocument): Mesh {
     throw new B2mError('bad_request', `TRIANGLE array has dims [${tri.dims}], expected [nTriangles, 3]`, doc.source)
   }
   if (tri.dataType.startsWith('FLOAT')) {
-    throw new B2mError('bad_request', `TRIANGLE array has DataType ${tri.dataType}; it must be an integer type`, doc.source)
+    throw new B2mError(
+      'bad_request',
+      `TRIANGLE array has DataType ${tri.dataType}; it must be an integer type`,
+      doc.source
+    )
   }
   const triangles =
     tri.data instanceof Int32Array || tri.data instanceof Uint32Array ? tri.data : Int32Array.from(tri.data)
@@ -476,7 +512,11 @@ export function giftiToScalars(doc: GiftiDocument): GiftiScalarArray[] {
         out.push({ values, array: i, column: c, intent: a.intent, ...(name ? { name } : {}) })
       }
     } else {
-      throw new B2mError('bad_request', `DataArray ${i} has ${a.dims.length} dimensions; per-vertex data needs 1 or 2`, doc.source)
+      throw new B2mError(
+        'bad_request',
+        `DataArray ${i} has ${a.dims.length} dimensions; per-vertex data needs 1 or 2`,
+        doc.source
+      )
     }
   })
   if (out.length === 0) {
@@ -516,7 +556,11 @@ export function giftiToLabels(doc: GiftiDocument): Annotation {
     throw new B2mError('bad_request', `LABEL array has dims [${arr.dims}], expected [nVertices]`, doc.source)
   }
   if (arr.dataType.startsWith('FLOAT')) {
-    throw new B2mError('bad_request', `LABEL array has DataType ${arr.dataType}; label keys must be integers`, doc.source)
+    throw new B2mError(
+      'bad_request',
+      `LABEL array has DataType ${arr.dataType}; label keys must be integers`,
+      doc.source
+    )
   }
   if (doc.labels.length === 0) throw new B2mError('bad_request', 'LABEL array has an empty LabelTable', doc.source)
   const table: AnnotationEntry[] = doc.labels.map((l, i) => ({

@@ -139,11 +139,7 @@ export function parseFixedHeader(bytes: Uint8Array, ctx: HeaderContext): NiftiHe
       qformCode: i16(252),
       sformCode: i16(254),
       quaternion: { b: f32(256), c: f32(260), d: f32(264), qx: f32(268), qy: f32(272), qz: f32(276), qfac: 1 },
-      srow: [0, 1, 2].map((r) => [0, 1, 2, 3].map((k) => f32(280 + 16 * r + 4 * k))) as [
-        number[],
-        number[],
-        number[]
-      ],
+      srow: [0, 1, 2].map((r) => [0, 1, 2, 3].map((k) => f32(280 + 16 * r + 4 * k))) as [number[], number[], number[]],
       intentName: cString(bytes, 328, 16),
       dimInfo: bytes[39]
     }
@@ -180,11 +176,7 @@ export function parseFixedHeader(bytes: Uint8Array, ctx: HeaderContext): NiftiHe
       qformCode: i32(344),
       sformCode: i32(348),
       quaternion: { b: f64(352), c: f64(360), d: f64(368), qx: f64(376), qy: f64(384), qz: f64(392), qfac: 1 },
-      srow: [0, 1, 2].map((r) => [0, 1, 2, 3].map((k) => f64(400 + 32 * r + 8 * k))) as [
-        number[],
-        number[],
-        number[]
-      ],
+      srow: [0, 1, 2].map((r) => [0, 1, 2, 3].map((k) => f64(400 + 32 * r + 8 * k))) as [number[], number[], number[]],
       sliceCode: i32(496),
       xyztUnits: i32(500),
       intentCode: i32(504),
@@ -216,7 +208,9 @@ export function parseFixedHeader(bytes: Uint8Array, ctx: HeaderContext): NiftiHe
     )
   }
   if (h.bitpix !== dt.bytes * 8) {
-    warnings.push(`${ctx.path}: bitpix is ${h.bitpix} but datatype ${dt.name} has ${dt.bytes * 8} bits; using the datatype`)
+    warnings.push(
+      `${ctx.path}: bitpix is ${h.bitpix} but datatype ${dt.name} has ${dt.bytes * 8} bits; using the datatype`
+    )
   }
 
   // --- vox_offset
@@ -272,7 +266,9 @@ export function parseFixedHeader(bytes: Uint8Array, ctx: HeaderContext): NiftiHe
   const qform = h.qformCode > 0 ? quaternionToAffine(quaternion, spacing) : null
   const sform = h.sformCode > 0 ? srowToAffine(h.srow) : null
   if (h.qformCode > 0 && spacing.some((v) => !(v > 0))) {
-    warnings.push(`${ctx.path}: pixdim[1..3] = ${spacing.join(', ')} include non-positive spacings; used their magnitude`)
+    warnings.push(
+      `${ctx.path}: pixdim[1..3] = ${spacing.join(', ')} include non-positive spacings; used their magnitude`
+    )
   }
   const { affine, source } = chooseAffine(sform, qform, spacing)
 
@@ -329,7 +325,9 @@ export function parseExtensions(tail: Uint8Array, header: NiftiHeader): NiftiExt
       break
     }
     if (esize % 16 !== 0) {
-      header.warnings.push(`${header.path}: header extension ${out.length + 1} has esize ${esize}, not a multiple of 16`)
+      header.warnings.push(
+        `${header.path}: header extension ${out.length + 1} has esize ${esize}, not a multiple of 16`
+      )
     }
     out.push({ ecode, esize, data: tail.slice(pos + 8, pos + esize) })
     pos += esize

@@ -148,7 +148,7 @@ async function* rawVolumes(opened: Opened, signal?: AbortSignal): AsyncGenerator
   let pending: Promise<number> | null = startRead(0, 0)
   let k = 0
   try {
-    for (let t = 0; t < h.volumes; ) {
+    for (let t = 0; t < h.volumes;) {
       const n = batchCount(t)
       const got = await pending!
       pending = null
@@ -203,6 +203,7 @@ export interface NiftiVolumeReader<T> extends AsyncIterable<T> {
 class VolumeReader<T> implements NiftiVolumeReader<T> {
   private used = false
   private closed = false
+  private volumes: AsyncGenerator<NiftiTypedArray> | null = null
   constructor(
     private readonly opened: Opened,
     private readonly convert: (raw: NiftiTypedArray) => T,
@@ -215,16 +216,22 @@ class VolumeReader<T> implements NiftiVolumeReader<T> {
 
   async *[Symbol.asyncIterator](): AsyncGenerator<T> {
     if (this.used || this.closed) {
-      throw new B2mError('bad_request', 'the volumes of an open NIfTI reader can be iterated only once', this.header.path)
+      throw new B2mError(
+        'bad_request',
+        'the volumes of an open NIfTI reader can be iterated only once',
+        this.header.path
+      )
     }
     this.used = true
-    for await (const raw of rawVolumes(this.opened, this.signal)) yield this.convert(raw)
+    this.volumes = rawVolumes(this.opened, this.signal)
+    for await (const raw of this.volumes) yield this.convert(raw)
   }
 
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    if (!this.used) await this.opened.source.close().catch(() => undefined)
+    if (this.volumes) await this.volumes.return(undefined).catch(() => undefined)
+    else await this.opened.source.close().catch(() => undefined)
   }
 }
 
@@ -232,8 +239,14 @@ class VolumeReader<T> implements NiftiVolumeReader<T> {
  * Opens an image for streaming: each volume is X*Y*Z values, x fastest (NIfTI order). By default a new
  * scaled Float32Array per volume; `{ raw: true }` gives the stored values in the file's datatype.
  */
-export async function openNifti(path: string, opts?: OpenNiftiOptions & { raw?: false }): Promise<NiftiVolumeReader<Float32Array>>
-export async function openNifti(path: string, opts: OpenNiftiOptions & { raw: true }): Promise<NiftiVolumeReader<NiftiTypedArray>>
+export async function openNifti(
+  path: string,
+  opts?: OpenNiftiOptions & { raw?: false }
+): Promise<NiftiVolumeReader<Float32Array>>
+export async function openNifti(
+  path: string,
+  opts: OpenNiftiOptions & { raw: true }
+): Promise<NiftiVolumeReader<NiftiTypedArray>>
 export async function openNifti(
   path: string,
   opts: OpenNiftiOptions = {}
@@ -280,6 +293,22 @@ export async function readNifti(
   return { header: h, data }
 }
 
+/** out[j] = raw[voxels[j]] (scaled): a small function of its own so V8 optimises the hot loop. */
+function gather(
+  raw: NiftiTypedArray,
+  voxels: Int32Array,
+  out: Float32Array,
+  scaling: { slope: number; inter: number; applied: boolean }
+): void {
+  const n = voxels.length
+  if (scaling.applied) {
+    const { slope, inter } = scaling
+    for (let j = 0; j < n; j++) out[j] = raw[voxels[j]] * slope + inter
+  } else {
+    for (let j = 0; j < n; j++) out[j] = raw[voxels[j]]
+  }
+}
+
 export interface MaskedMatrix {
   header: NiftiHeader
   /** T x V float32, row-major: row t holds volume t at the mask's voxels (in NIfTI voxel order). */
@@ -318,12 +347,9 @@ export async function readMasked(
   for (let i = 0, j = 0; i < mask.length; i++) if (mask[i]) voxels[j++] = i
   const T = h.volumes
   const data = new Float32Array(T * v)
-  const { slope, inter, applied } = h.scaling
   let t = 0
   for await (const raw of rawVolumes(opened, opts.signal)) {
-    const base = t * v
-    if (applied) for (let j = 0; j < v; j++) data[base + j] = raw[voxels[j]] * slope + inter
-    else for (let j = 0; j < v; j++) data[base + j] = raw[voxels[j]]
+    gather(raw, voxels, data.subarray(t * v, (t + 1) * v), h.scaling)
     t++
   }
   return { header: h, data, shape: [T, v], voxels }

@@ -214,7 +214,7 @@ class Writer implements NiftiWriter {
   }
 
   static async create(path: string, h: NiftiWriteHeader, dt: NiftiDatatypeInfo): Promise<Writer> {
-      const header = encodeNifti1Header(path, h, dt)
+    const header = encodeNifti1Header(path, h, dt)
     const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.partial`)
     const voxels = (h.dims[0] ?? 1) * (h.dims[1] ?? 1) * (h.dims[2] ?? 1)
     const volumes = h.dims.slice(3).reduce((a, b) => a * b, 1)

@@ -11,16 +11,19 @@ interface Params {
 
 /** Measures MatMul throughput of the compute device through ONNX Runtime: the engine ridge uses. */
 export const computeBenchmark: JobImpl<Params, unknown> = async (params, ctx) => {
-  const sessions = new SessionManager({
-    preferred: params.provider ? [params.provider] : undefined,
-    log: (level, text) => ctx.log(level, text)
-  })
+  const sessions = new SessionManager({ log: (level, text) => ctx.log(level, text) })
   try {
     ctx.log('info', `MatMul ${params.size}x${params.size}, ${params.repeats} repeats`)
-    const result = await matmulBenchmark(sessions, params.size, params.repeats, (i, gflops) => {
-      ctx.progress((i + 1) / params.repeats, `repeat ${i + 1}/${params.repeats}: ${gflops.toFixed(1)} GFLOP/s`)
-      return !ctx.cancelled
-    })
+    const result = await matmulBenchmark(
+      sessions,
+      params.size,
+      params.repeats,
+      (i, gflops) => {
+        ctx.progress((i + 1) / params.repeats, `repeat ${i + 1}/${params.repeats}: ${gflops.toFixed(1)} GFLOP/s`)
+        return !ctx.cancelled
+      },
+      { providers: params.provider ? [params.provider] : undefined }
+    )
     ctx.throwIfCancelled()
     ctx.log('info', `${result.gflops.toFixed(1)} GFLOP/s on ${result.provider} over ${result.seconds.toFixed(2)} s`)
     return result
