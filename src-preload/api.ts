@@ -2,134 +2,30 @@
  * The API contract: every request, response and event the renderer can use, written once as zod
  * schemas with TypeScript types inferred from them. Main validates every input against these schemas
  * (src-main/api/dispatch.ts); preload and the browser transport carry them; the renderer consumes them.
- * This file must stay free of Node and DOM imports: it is compiled into all three.
+ *
+ * Each area of the pipeline writes its part in `contract/<area>.ts` (methods, job kinds, events); this
+ * file joins them. Nothing here may import Node or DOM code: it is compiled into all three bundles.
  */
 import { z } from 'zod'
+import { coreEvents, coreJobs, coreMethods } from './contract/core'
+import { cortexMethods } from './contract/cortex'
 
-// ---------------------------------------------------------------------------------------------
-// Shared records
+export * from './contract/common'
+export * from './contract/core'
+export * from './contract/cortex'
 
-export const ExecutionProvider = z.enum(['cuda', 'cpu'])
-export type ExecutionProvider = z.infer<typeof ExecutionProvider>
-
-export const AppInfo = z.object({
-  name: z.string(),
-  version: z.string(),
-  node: z.string(),
-  electron: z.string().nullable(),
-  onnxruntime: z.string(),
-  sqlite: z.string(),
-  platform: z.string(),
-  arch: z.string(),
-  cpus: z.number().int(),
-  workspace: z.string(),
-  catalogue: z.object({ path: z.string(), schemaVersion: z.number().int() }),
-  /** Providers this build of ONNX Runtime can create sessions with, in order of preference. */
-  executionProviders: z.array(ExecutionProvider),
-  /** Why a preferred provider is missing, e.g. "CUDA: libcudart.so.12 not found". */
-  providerNotes: z.array(z.string()),
-  face: z.enum(['electron', 'browser', 'cli'])
-})
-export type AppInfo = z.infer<typeof AppInfo>
-
-export const CatalogueCounts = z.object({
-  subjects: z.number().int(),
-  sessions: z.number().int(),
-  runs: z.number().int(),
-  stimuli: z.number().int(),
-  featureSets: z.number().int(),
-  models: z.number().int(),
-  evaluations: z.number().int(),
-  clips: z.number().int(),
-  arrays: z.number().int(),
-  jobs: z.number().int()
-})
-export type CatalogueCounts = z.infer<typeof CatalogueCounts>
-
-export const Subject = z.object({
-  id: z.number().int(),
-  label: z.string(),
-  createdAt: z.string(),
-  sessions: z.number().int(),
-  runs: z.number().int()
-})
-export type Subject = z.infer<typeof Subject>
-
-// ---------------------------------------------------------------------------------------------
-// Jobs
-
-export const JobState = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'])
-export type JobState = z.infer<typeof JobState>
-
-/** Every kind of long work the core can run, with its parameters. New kinds are added here. */
-export const JobRequest = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('compute.benchmark'),
-    params: z.object({
-      /** Square matrix size for the MatMul throughput test. */
-      size: z.number().int().min(16).max(8192).default(1024),
-      repeats: z.number().int().min(1).max(10000).default(20),
-      provider: ExecutionProvider.optional()
-    })
-  }),
-  z.object({
-    kind: z.literal('workspace.verify'),
-    params: z.object({}).default({})
-  })
-])
+/** Every kind of long work the core can run, with its parameters. */
+export const JobRequest = z.discriminatedUnion('kind', [...coreJobs])
 export type JobRequest = z.input<typeof JobRequest>
 export type JobKind = JobRequest['kind']
 export const JOB_KINDS = JobRequest.options.map((o) => o.shape.kind.value)
 
-export const Job = z.object({
-  id: z.number().int(),
-  kind: z.string(),
-  params: z.record(z.string(), z.unknown()),
-  state: JobState,
-  progress: z.number().min(0).max(1),
-  message: z.string(),
-  error: z.string().nullable(),
-  result: z.unknown().nullable(),
-  createdAt: z.string(),
-  startedAt: z.string().nullable(),
-  finishedAt: z.string().nullable()
-})
-export type Job = z.infer<typeof Job>
-
-export const LogLevel = z.enum(['debug', 'info', 'warn', 'error'])
-export const JobLogLine = z.object({
-  jobId: z.number().int(),
-  seq: z.number().int(),
-  time: z.string(),
-  level: LogLevel,
-  text: z.string()
-})
-export type JobLogLine = z.infer<typeof JobLogLine>
-
 // ---------------------------------------------------------------------------------------------
 // Methods: name -> { params, result }
 
-const Empty = z.object({}).strict().default({})
-const JobId = z.object({ id: z.number().int().positive() }).strict()
-
 export const methods = {
-  'app.info': { params: Empty, result: AppInfo },
-  'catalogue.counts': { params: Empty, result: CatalogueCounts },
-  'subjects.list': { params: Empty, result: z.array(Subject) },
-  'jobs.list': {
-    params: z
-      .object({ limit: z.number().int().min(1).max(1000).default(100) })
-      .strict()
-      .default({ limit: 100 }),
-    result: z.array(Job)
-  },
-  'jobs.get': { params: JobId, result: Job },
-  'jobs.start': { params: JobRequest, result: Job },
-  'jobs.cancel': { params: JobId, result: Job },
-  'jobs.log': {
-    params: z.object({ id: z.number().int().positive(), afterSeq: z.number().int().min(0).default(0) }).strict(),
-    result: z.array(JobLogLine)
-  }
+  ...coreMethods(JobRequest),
+  ...cortexMethods
 } as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>
 
 export type Methods = typeof methods
@@ -143,8 +39,7 @@ export const METHOD_NAMES = Object.keys(methods) as MethodName[]
 // Events pushed from main to every face
 
 export const events = {
-  'job.update': Job,
-  'job.log': JobLogLine
+  ...coreEvents
 } as const satisfies Record<string, z.ZodType>
 
 export type Events = typeof events

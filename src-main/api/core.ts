@@ -23,6 +23,8 @@ export interface CoreOptions {
 export class Core {
   readonly events = new Emitter<CoreEvents>()
   private runnerInstance: JobRunner | null = null
+  /** Set by a face that can show a native folder dialog (Electron); the browser face types paths. */
+  pickFolder: ((title?: string) => Promise<string | null>) | null = null
   private providerCache: Promise<{ providers: AppInfo['executionProviders']; notes: string[] }> | null = null
 
   private constructor(
@@ -79,7 +81,8 @@ export class Core {
       catalogue: { path: this.workspace.catalogue.path, schemaVersion: this.workspace.catalogue.schemaVersion },
       executionProviders: providers,
       providerNotes: notes,
-      face: this.face
+      face: this.face,
+      canPickFolders: this.pickFolder !== null
     }
   }
 

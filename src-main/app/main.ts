@@ -3,7 +3,7 @@
  * here; everything the window does goes through the same core the browser face and the CLI use.
  */
 import { join } from 'node:path'
-import { app, BrowserWindow, Menu } from 'electron'
+import { app, BrowserWindow, dialog, Menu } from 'electron'
 import { Core } from '../api/core'
 import { defaultWorkspaceDir } from '../workspace/paths'
 import { registerIpc } from './ipc'
@@ -63,7 +63,11 @@ if (!app.requestSingleInstanceLock()) {
       log: (level, text) => console.log(`[${level}] ${text}`)
     })
     Menu.setApplicationMenu(buildMenu(core.workspace.root))
-    createWindow(core)
+    const win = createWindow(core)
+    core.pickFolder = async (title) => {
+      const r = await dialog.showOpenDialog(win, { title: title ?? 'Choose a folder', properties: ['openDirectory'] })
+      return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0]
+    }
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0 && core) createWindow(core)
     })

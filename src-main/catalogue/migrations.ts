@@ -180,6 +180,37 @@ CREATE TABLE job_logs (
   UNIQUE (job_id, seq)
 );
 `
+  },
+  {
+    version: 2,
+    name: 'imported runs and cortical maps',
+    sql: /* sql */ `
+ALTER TABLE subjects ADD COLUMN mask_array_id INTEGER REFERENCES arrays(id);
+ALTER TABLE subjects ADD COLUMN grid TEXT;               -- JSON {shape:[X,Y,Z], affine} of the mask's voxel grid
+ALTER TABLE subjects ADD COLUMN mask_source TEXT;        -- the mask NIfTI, or "mean-epi:<run source>"
+
+ALTER TABLE runs ADD COLUMN data_array_id INTEGER REFERENCES arrays(id);   -- masked float32 (T x V)
+ALTER TABLE runs ADD COLUMN mean_array_id INTEGER REFERENCES arrays(id);   -- mean volume float32 (Z x Y x X)
+ALTER TABLE runs ADD COLUMN dataset_root TEXT;
+ALTER TABLE runs ADD COLUMN events_path TEXT;
+ALTER TABLE runs ADD COLUMN sidecar TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE runs ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';
+
+CREATE TABLE maps (
+  id            INTEGER PRIMARY KEY,
+  name          TEXT NOT NULL,
+  kind          TEXT NOT NULL CHECK (kind IN ('volume', 'surface')),
+  source_path   TEXT,
+  array_id      INTEGER REFERENCES arrays(id),
+  grid          TEXT,                 -- volumes: JSON {shape:[X,Y,Z], affine}
+  surface_set   TEXT,                 -- surface maps: the surface set their vertices belong to
+  model_id      INTEGER REFERENCES models(id) ON DELETE CASCADE,
+  units         TEXT NOT NULL DEFAULT '',
+  provenance    TEXT NOT NULL DEFAULT '{}',
+  created_at    TEXT NOT NULL
+);
+CREATE INDEX maps_model ON maps(model_id);
+`
   }
 ]
 

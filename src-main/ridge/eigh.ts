@@ -573,7 +573,7 @@ async function eighBlocked(a: Float64Array, n: number, mgr: SessionManager, opti
   }
   pairs.sort((p, q) => p.value - q.value || p.block - q.block || p.index - q.index)
   const values = new Float64Array(n)
-  let Z = new Float64Array(n * n)
+  let Z: Float64Array = new Float64Array(n * n)
   pairs.forEach((p, col) => {
     values[col] = p.value
     const b = blocks[p.block]

@@ -29,7 +29,9 @@ describe('the house plan, enforced by folder', () => {
     expect(offenders).toEqual([])
   })
 
-  it('the contract imports nothing but zod and its own channel names', () => {
-    expect(importsOf(join(root, 'src-preload', 'api.ts')).sort()).toEqual(['./channels', 'zod'])
+  it('the contract imports nothing but zod and its own modules', () => {
+    for (const f of ['api.ts', ...readdirSync(join(root, 'src-preload', 'contract')).map((n) => join('contract', n))])
+      for (const i of importsOf(join(root, 'src-preload', f)))
+        expect(i, f).toMatch(/^(zod|\.\/channels|\.\/contract\/[a-z-]+|\.\/[a-z-]+)$/)
   })
 })

@@ -169,6 +169,7 @@ function subVoice(
   let a3 = 0
   let lfoPhase = 0
   let noiseState = rng.u32() | 1
+  const incs = new Float64Array(oscs.length)
   for (let b0 = 0; b0 < total; b0 += BLOCK) {
     const t = b0 / sr
     let semis = 0
@@ -187,7 +188,7 @@ function subVoice(
     a1 = 1 / (1 + g * (g + k))
     a2 = g * a1
     a3 = g * a2
-    const incs = oscs.map((o) => Math.min(0.45, (f * o.ratio) / sr))
+    for (let j = 0; j < oscs.length; j++) incs[j] = Math.min(0.45, (f * oscs[j].ratio) / sr)
     const end = Math.min(total, b0 + BLOCK)
     for (let i = b0; i < end; i++) {
       let x = 0

@@ -137,7 +137,9 @@ async function* rawVolumes(opened: Opened, signal?: AbortSignal): AsyncGenerator
   const { header: h, source } = opened
   const dt = NIFTI_DATATYPES[h.datatype]
   const volBytes = h.voxelsPerVolume * dt.bytes
-  const perBatch = Math.max(1, Math.min(h.volumes, Math.floor(BATCH_BYTES / volBytes)))
+  // Batches save syscalls on .nii; a gunzip stream gains nothing from them, so it reads one volume at a time.
+  const batchBytes = h.gzipped ? volBytes : BATCH_BYTES
+  const perBatch = Math.max(1, Math.min(h.volumes, Math.floor(batchBytes / volBytes)))
   const bufs = [new Uint8Array(perBatch * volBytes), new Uint8Array(perBatch * volBytes)]
   const batchCount = (first: number) => Math.min(perBatch, h.volumes - first)
   const startRead = (first: number, k: number): Promise<number> => {
@@ -190,6 +192,11 @@ export function scaleToFloat32(raw: NiftiTypedArray, h: NiftiHeader, out?: Float
 export interface OpenNiftiOptions {
   /** Yield the stored values (a fresh typed array of the file's datatype, native byte order) instead of scaled float32. */
   raw?: boolean
+  /**
+   * Yield the same array for every volume, overwritten by the next one (copy what you keep). Saves an
+   * allocation per volume: faster, and memory stays flat instead of waiting on the garbage collector.
+   */
+  reuse?: boolean
   signal?: AbortSignal
 }
 
@@ -253,7 +260,13 @@ export async function openNifti(
 ): Promise<NiftiVolumeReader<Float32Array | NiftiTypedArray>> {
   const opened = await openSource(path)
   const h = opened.header
-  const convert = opts.raw ? (raw: NiftiTypedArray) => raw.slice() : (raw: NiftiTypedArray) => scaleToFloat32(raw, h)
+  let convert: (raw: NiftiTypedArray) => Float32Array | NiftiTypedArray
+  if (opts.reuse) {
+    const shared = opts.raw ? NIFTI_DATATYPES[h.datatype].make(h.voxelsPerVolume) : new Float32Array(h.voxelsPerVolume)
+    convert = opts.raw ? (raw) => (shared.set(raw), shared) : (raw) => scaleToFloat32(raw, h, shared as Float32Array)
+  } else {
+    convert = opts.raw ? (raw) => raw.slice() : (raw) => scaleToFloat32(raw, h)
+  }
   return new VolumeReader<Float32Array | NiftiTypedArray>(opened, convert, opts.signal)
 }
 

@@ -1,10 +1,6 @@
-import type { MethodName, ParsedParams, Result } from '../../src-preload/api'
-import { B2mError } from '../common/errors'
-import type { Core } from './core'
-
-export type Handlers = {
-  [M in MethodName]: (params: ParsedParams<M>, core: Core) => Promise<Result<M>> | Result<M>
-}
+import { B2mError } from '../../common/errors'
+import type { Core } from '../core'
+import type { AreaHandlers } from './types'
 
 function jobOrThrow(core: Core, id: number) {
   const job = core.workspace.catalogue.jobs.get(id)
@@ -12,9 +8,20 @@ function jobOrThrow(core: Core, id: number) {
   return job
 }
 
-/** The one implementation of every method in the contract. */
-export const handlers: Handlers = {
+/** The foundation's methods: app, catalogue counts, subjects, jobs. */
+export const coreHandlers: AreaHandlers<
+  | 'app.info'
+  | 'app.pickFolder'
+  | 'catalogue.counts'
+  | 'subjects.list'
+  | 'jobs.list'
+  | 'jobs.get'
+  | 'jobs.start'
+  | 'jobs.cancel'
+  | 'jobs.log'
+> = {
   'app.info': (_p, core) => core.info(),
+  'app.pickFolder': async (p, core) => ({ path: core.pickFolder ? await core.pickFolder(p.title) : null }),
   'catalogue.counts': (_p, core) => core.workspace.catalogue.counts(),
   'subjects.list': (_p, core) => core.workspace.catalogue.subjects.list(),
   'jobs.list': (p, core) => core.workspace.catalogue.jobs.list(p.limit),

@@ -1,0 +1,9 @@
+import { coreHandlers } from './core'
+import type { Handlers } from './types'
+
+export type { Handlers } from './types'
+
+/** The one implementation of every method in the contract, joined from each area's handlers. */
+export const handlers: Handlers = {
+  ...coreHandlers
+}
