@@ -9,13 +9,15 @@
 import { z } from 'zod'
 import { coreEvents, coreJobs, coreMethods } from './contract/core'
 import { cortexMethods } from './contract/cortex'
+import { importJobs, importMethods } from './contract/import'
 
 export * from './contract/common'
 export * from './contract/core'
 export * from './contract/cortex'
+export * from './contract/import'
 
 /** Every kind of long work the core can run, with its parameters. */
-export const JobRequest = z.discriminatedUnion('kind', [...coreJobs])
+export const JobRequest = z.discriminatedUnion('kind', [...coreJobs, ...importJobs])
 export type JobRequest = z.input<typeof JobRequest>
 export type JobKind = JobRequest['kind']
 export const JOB_KINDS = JobRequest.options.map((o) => o.shape.kind.value)
@@ -25,7 +27,8 @@ export const JOB_KINDS = JobRequest.options.map((o) => o.shape.kind.value)
 
 export const methods = {
   ...coreMethods(JobRequest),
-  ...cortexMethods
+  ...cortexMethods,
+  ...importMethods
 } as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>
 
 export type Methods = typeof methods

@@ -6,18 +6,26 @@ import type { CatalogueCounts } from '../../src-preload/api'
 import { B2mError } from '../common/errors'
 import { ArraysRepo } from './arrays'
 import { JobsRepo } from './jobs'
+import { MapsRepo } from './maps'
 import { LATEST_SCHEMA_VERSION, type Migration, migrations } from './migrations'
 import { type Db, openDatabase } from './open'
+import { PreprocessingRepo } from './preprocessing'
 import { RunsRepo } from './runs'
+import { StimuliRepo } from './stimuli'
 import { SessionsRepo, SubjectsRepo } from './subjects'
 
 export type { ArrayRecord, NewArray } from './arrays'
 export { checkRelPath } from './arrays'
 export { INTERRUPTED_MESSAGE, type JobPatch, type LogLevel } from './jobs'
 export { LATEST_SCHEMA_VERSION, migrations, type Migration } from './migrations'
+export type { MapGrid, MapRecord, NewMap } from './maps'
+export { MapsRepo, mapInfo } from './maps'
 export type { NewRun, Run } from './runs'
-export type { Session } from './subjects'
-export { ArraysRepo, JobsRepo, RunsRepo, SessionsRepo, SubjectsRepo }
+export type { Session, SubjectGrid } from './subjects'
+export type { NewOccurrence, Occurrence, Stimulus } from './stimuli'
+export { stimulusKey } from './stimuli'
+export type { NewPreprocessing, Preprocessing } from './preprocessing'
+export { ArraysRepo, JobsRepo, PreprocessingRepo, RunsRepo, SessionsRepo, StimuliRepo, SubjectsRepo }
 
 interface CountsRow {
   subjects: number
@@ -44,6 +52,9 @@ export class Catalogue {
   readonly runs: RunsRepo
   readonly arrays: ArraysRepo
   readonly jobs: JobsRepo
+  readonly maps: MapsRepo
+  readonly stimuli: StimuliRepo
+  readonly preprocessing: PreprocessingRepo
 
   private _db: Db | null
   private readonly countsStmt
@@ -58,6 +69,9 @@ export class Catalogue {
     this.runs = new RunsRepo(db)
     this.arrays = new ArraysRepo(db)
     this.jobs = new JobsRepo(db)
+    this.maps = new MapsRepo(db)
+    this.stimuli = new StimuliRepo(db)
+    this.preprocessing = new PreprocessingRepo(db)
     this.countsStmt = db.prepare<[], CountsRow>(`SELECT
       (SELECT COUNT(*) FROM subjects) AS subjects,
       (SELECT COUNT(*) FROM sessions) AS sessions,

@@ -211,6 +211,17 @@ CREATE TABLE maps (
 );
 CREATE INDEX maps_model ON maps(model_id);
 `
+  },
+  {
+    version: 3,
+    name: 'train and test responses of a preprocessing',
+    sql: /* sql */ `
+-- responses_array_id (migration 1) holds the training responses; the test responses (repeats averaged) go here.
+ALTER TABLE preprocessing ADD COLUMN test_array_id INTEGER REFERENCES arrays(id);
+ALTER TABLE preprocessing ADD COLUMN train_samples TEXT NOT NULL DEFAULT '[]';   -- JSON: one record per row
+ALTER TABLE preprocessing ADD COLUMN test_samples TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE preprocessing ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';
+`
   }
 ]
 

@@ -18,6 +18,13 @@ export interface Run {
   volumes: number
   sourcePath: string
   sourceSha256: string
+  /** Masked float32 data (T x V) and the mean volume, as workspace arrays (migration 2). */
+  dataArrayId: number | null
+  meanArrayId: number | null
+  datasetRoot: string | null
+  eventsPath: string | null
+  sidecar: Record<string, unknown>
+  warnings: string[]
   createdAt: string
 }
 
@@ -31,6 +38,12 @@ export interface NewRun {
   volumes: number
   sourcePath: string
   sourceSha256: string
+  dataArrayId?: number | null
+  meanArrayId?: number | null
+  datasetRoot?: string | null
+  eventsPath?: string | null
+  sidecar?: Record<string, unknown>
+  warnings?: string[]
 }
 
 interface RunRow {
@@ -45,6 +58,12 @@ interface RunRow {
   volumes: number
   source_path: string
   source_sha256: string
+  data_array_id: number | null
+  mean_array_id: number | null
+  dataset_root: string | null
+  events_path: string | null
+  sidecar: string
+  warnings: string
   created_at: string
 }
 
@@ -63,6 +82,12 @@ function toRun(r: RunRow): Run {
     volumes: r.volumes,
     sourcePath: r.source_path,
     sourceSha256: r.source_sha256,
+    dataArrayId: r.data_array_id,
+    meanArrayId: r.mean_array_id,
+    datasetRoot: r.dataset_root,
+    eventsPath: r.events_path,
+    sidecar: JSON.parse(r.sidecar) as Record<string, unknown>,
+    warnings: JSON.parse(r.warnings) as string[],
     createdAt: r.created_at
   }
 }
@@ -101,17 +126,23 @@ export class RunsRepo {
   private readonly byId
   private readonly bySubject
   private readonly bySession
+  private readonly all
 
   constructor(db: Db) {
     this.insert = db.prepare(
-      `INSERT INTO runs (session_id, task, run, shape, affine, tr, volumes, source_path, source_sha256, created_at)
-       VALUES (@sessionId, @task, @run, @shape, @affine, @tr, @volumes, @sourcePath, @sourceSha256, @createdAt)`
+      `INSERT INTO runs (session_id, task, run, shape, affine, tr, volumes, source_path, source_sha256,
+                         data_array_id, mean_array_id, dataset_root, events_path, sidecar, warnings, created_at)
+       VALUES (@sessionId, @task, @run, @shape, @affine, @tr, @volumes, @sourcePath, @sourceSha256,
+               @dataArrayId, @meanArrayId, @datasetRoot, @eventsPath, @sidecar, @warnings, @createdAt)`
     )
     this.byId = db.prepare<[number], RunRow>(`${RUN_SELECT} WHERE r.id = ?`)
     this.bySubject = db.prepare<[number], RunRow>(
       `${RUN_SELECT} WHERE se.subject_id = ? ORDER BY se.label, r.task, r.run, r.id`
     )
     this.bySession = db.prepare<[number], RunRow>(`${RUN_SELECT} WHERE r.session_id = ? ORDER BY r.task, r.run, r.id`)
+    this.all = db.prepare<[], RunRow>(
+      `${RUN_SELECT} JOIN subjects su ON su.id = se.subject_id ORDER BY su.label, se.label, r.task, r.run, r.id`
+    )
   }
 
   create(input: NewRun): Run {
@@ -127,6 +158,12 @@ export class RunsRepo {
         volumes: input.volumes,
         sourcePath: input.sourcePath,
         sourceSha256: input.sourceSha256,
+        dataArrayId: input.dataArrayId ?? null,
+        meanArrayId: input.meanArrayId ?? null,
+        datasetRoot: input.datasetRoot ?? null,
+        eventsPath: input.eventsPath ?? null,
+        sidecar: JSON.stringify(input.sidecar ?? {}),
+        warnings: JSON.stringify(input.warnings ?? []),
         createdAt: nowIso()
       })
       return this.get(Number(info.lastInsertRowid))!
@@ -151,6 +188,11 @@ export class RunsRepo {
   /** Runs of a subject across sessions, ordered by session label, task and run number. */
   listBySubject(subjectId: number): Run[] {
     return this.bySubject.all(subjectId).map(toRun)
+  }
+
+  /** Every run, ordered by subject, session, task and run number. */
+  list(): Run[] {
+    return this.all.all().map(toRun)
   }
 
   listBySession(sessionId: number): Run[] {

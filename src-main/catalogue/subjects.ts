@@ -49,7 +49,17 @@ function checkLabel(what: string, label: string, allowEmpty = false): void {
   }
 }
 
+/** The voxel grid and mask a subject's runs are stored in (masked columns follow the mask's order). */
+export interface SubjectGrid {
+  maskArrayId: number
+  /** Spatial shape [X, Y, Z] and the 4x4 voxel -> world affine (mm). */
+  grid: { shape: [number, number, number]; affine: number[][] }
+  source: string
+}
+
 export class SubjectsRepo {
+  private readonly setGridStmt
+  private readonly gridStmt
   private readonly insert
   private readonly byId
   private readonly byLabel
@@ -57,9 +67,31 @@ export class SubjectsRepo {
 
   constructor(db: Db) {
     this.insert = db.prepare<[string, string]>('INSERT INTO subjects (label, created_at) VALUES (?, ?)')
+    this.setGridStmt = db.prepare<[number, string, string, number]>(
+      'UPDATE subjects SET mask_array_id = ?, grid = ?, mask_source = ? WHERE id = ?'
+    )
+    this.gridStmt = db.prepare<
+      [number],
+      { mask_array_id: number | null; grid: string | null; mask_source: string | null }
+    >('SELECT mask_array_id, grid, mask_source FROM subjects WHERE id = ?')
     this.byId = db.prepare<[number], SubjectRow>(`${SUBJECT_SELECT} WHERE s.id = ?`)
     this.byLabel = db.prepare<[string], SubjectRow>(`${SUBJECT_SELECT} WHERE s.label = ?`)
     this.all = db.prepare<[], SubjectRow>(`${SUBJECT_SELECT} ORDER BY s.label`)
+  }
+
+  setGrid(subjectId: number, g: SubjectGrid): void {
+    this.setGridStmt.run(g.maskArrayId, JSON.stringify(g.grid), g.source, subjectId)
+  }
+
+  /** The subject's mask and grid, or null before its first import. */
+  grid(subjectId: number): SubjectGrid | null {
+    const r = this.gridStmt.get(subjectId)
+    if (!r || r.mask_array_id === null || r.grid === null) return null
+    return {
+      maskArrayId: r.mask_array_id,
+      grid: JSON.parse(r.grid) as SubjectGrid['grid'],
+      source: r.mask_source ?? ''
+    }
   }
 
   /** Creates a subject; a label already in use is a `conflict`. */

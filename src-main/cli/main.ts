@@ -4,6 +4,8 @@ import { APP_VERSION } from '../common/version'
 import { registerInfo } from './commands/info'
 import { registerJobs } from './commands/jobs'
 import { registerServe } from './commands/serve'
+import { registerSurface } from './commands/surface'
+import { registerImport } from './commands/import'
 
 /** Every command registers itself here; later pipeline steps add theirs the same way. */
 export function buildProgram(): Command {
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
   registerInfo(program)
   registerServe(program)
   registerJobs(program)
+  registerSurface(program)
+  registerImport(program)
   return program
 }
 

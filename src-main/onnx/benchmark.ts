@@ -53,8 +53,10 @@ export async function matmulBenchmark(
   onStep?: (i: number, gflops: number) => boolean | void | Promise<boolean | void>,
   options: MatmulBenchmarkOptions = {}
 ): Promise<MatmulBenchmarkResult> {
-  if (!Number.isInteger(size) || size < 1) throw new RangeError(`benchmark size must be a positive integer, got ${size}`)
-  if (!Number.isInteger(repeats) || repeats < 1) throw new RangeError(`benchmark repeats must be a positive integer, got ${repeats}`)
+  if (!Number.isInteger(size) || size < 1)
+    throw new RangeError(`benchmark size must be a positive integer, got ${size}`)
+  if (!Number.isInteger(repeats) || repeats < 1)
+    throw new RangeError(`benchmark repeats must be a positive integer, got ${repeats}`)
   const dtype = options.dtype ?? 'float32'
   const Ctor = dtype === 'float32' ? Float32Array : Float64Array
   const n2 = size * size

@@ -66,10 +66,16 @@ export function matmulSession(
 
 function checkShape(what: string, data: FloatMatrix, shape: MatrixShape): void {
   if (shape.length !== 2 || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new B2mError('bad_request', `matmul: ${what} shape must be two non-negative integers, got [${shape.join(', ')}]`)
+    throw new B2mError(
+      'bad_request',
+      `matmul: ${what} shape must be two non-negative integers, got [${shape.join(', ')}]`
+    )
   }
   if (data.length !== shape[0] * shape[1]) {
-    throw new B2mError('bad_request', `matmul: ${what} has ${data.length} elements, shape [${shape.join(', ')}] needs ${shape[0] * shape[1]}`)
+    throw new B2mError(
+      'bad_request',
+      `matmul: ${what} has ${data.length} elements, shape [${shape.join(', ')}] needs ${shape[0] * shape[1]}`
+    )
   }
 }
 
@@ -106,7 +112,10 @@ export async function matmul(
   else if (a instanceof Float64Array) dtype = 'float64'
   else throw new B2mError('bad_request', 'matmul: A must be a Float32Array or Float64Array')
   if (a.constructor !== b.constructor) {
-    throw new B2mError('bad_request', `matmul: A is ${a.constructor.name} but B is ${b.constructor.name}; convert one first`)
+    throw new B2mError(
+      'bad_request',
+      `matmul: A is ${a.constructor.name} but B is ${b.constructor.name}; convert one first`
+    )
   }
   checkShape('A', a, aShape)
   checkShape('B', b, bShape)
@@ -123,8 +132,10 @@ export async function matmul(
   const Ctor = dtype === 'float32' ? Float32Array : Float64Array
   const out = options.out
   if (out !== undefined) {
-    if (out.constructor !== a.constructor) throw new B2mError('bad_request', `matmul: out must be a ${a.constructor.name}`)
-    if (out.length !== m * n) throw new B2mError('bad_request', `matmul: out has ${out.length} elements, the result needs ${m * n}`)
+    if (out.constructor !== a.constructor)
+      throw new B2mError('bad_request', `matmul: out must be a ${a.constructor.name}`)
+    if (out.length !== m * n)
+      throw new B2mError('bad_request', `matmul: out has ${out.length} elements, the result needs ${m * n}`)
   }
   if (m === 0 || n === 0 || k === 0) {
     const r = out ?? new Ctor(m * n)

@@ -105,7 +105,16 @@ export const attr = {
   })
 }
 
-const FLOAT_ATTRIBUTE_NAMES = new Set(['alpha', 'beta', 'epsilon', 'gamma', 'lambd', 'bias', 'momentum', 'spatial_scale'])
+const FLOAT_ATTRIBUTE_NAMES = new Set([
+  'alpha',
+  'beta',
+  'epsilon',
+  'gamma',
+  'lambd',
+  'bias',
+  'momentum',
+  'spatial_scale'
+])
 
 /** AttributeProto.AttributeType codes. */
 const ATTR_TYPE = { float: 1, int: 2, string: 3, tensor: 4, floats: 6, ints: 7, strings: 8 } as const
@@ -189,7 +198,8 @@ export class GraphBuilder {
 
   private claim(name: string, what: string): string {
     if (!name) throw new B2mError('bad_request', `graph ${this.name}: ${what} needs a name`)
-    if (this.names.has(name)) throw new B2mError('bad_request', `graph ${this.name}: the name '${name}' is already used`)
+    if (this.names.has(name))
+      throw new B2mError('bad_request', `graph ${this.name}: the name '${name}' is already used`)
     this.names.add(name)
     return name
   }
@@ -225,7 +235,10 @@ export class GraphBuilder {
       )
     }
     const elem = type ?? elemTypeOf(arr)
-    this.initializers.push({ name: this.claim(name, 'an initializer'), tensor: { data: arr, dims: [...dims], type: elem } })
+    this.initializers.push({
+      name: this.claim(name, 'an initializer'),
+      tensor: { data: arr, dims: [...dims], type: elem }
+    })
     return new Value(name)
   }
 
@@ -235,7 +248,12 @@ export class GraphBuilder {
   }
 
   /** Adds a node with one output and returns it. Use '' in `inputs` for an omitted optional input. */
-  node(opType: string, inputs: readonly ValueLike[], attributes?: Record<string, AttributeValue>, options?: NodeOptions): Value {
+  node(
+    opType: string,
+    inputs: readonly ValueLike[],
+    attributes?: Record<string, AttributeValue>,
+    options?: NodeOptions
+  ): Value {
     const outs = this.nodeOutputs(opType, inputs, attributes, options)
     if (outs.length !== 1) {
       throw new B2mError('bad_request', `graph ${this.name}: ${opType} has ${outs.length} outputs; use nodeOutputs()`)
@@ -253,13 +271,21 @@ export class GraphBuilder {
     const domain = options.domain ?? ''
     const outSpec = options.outputs ?? 1
     const outputs =
-      typeof outSpec === 'number'
-        ? Array.from({ length: outSpec }, () => this.fresh(opType))
-        : outSpec.map((n) => n)
+      typeof outSpec === 'number' ? Array.from({ length: outSpec }, () => this.fresh(opType)) : outSpec.map((n) => n)
     for (const o of outputs) this.claim(o, `an output of ${opType}`)
     const nodeName = options.name ?? `${opType}_node_${this.nodes.length}`
-    const attrs: [string, TypedAttribute][] = Object.entries(attributes).map(([k, v]) => [k, typeAttribute(k, v, domain)])
-    this.nodes.push({ opType, inputs: inputs.map((i) => String(i)), outputs, name: nodeName, domain, attributes: attrs })
+    const attrs: [string, TypedAttribute][] = Object.entries(attributes).map(([k, v]) => [
+      k,
+      typeAttribute(k, v, domain)
+    ])
+    this.nodes.push({
+      opType,
+      inputs: inputs.map((i) => String(i)),
+      outputs,
+      name: nodeName,
+      domain,
+      attributes: attrs
+    })
     if (domain !== '') this.domains.add(domain)
     return outputs.map((o) => new Value(o))
   }
@@ -304,7 +330,10 @@ export class GraphBuilder {
     for (const n of this.nodes) {
       for (const i of n.inputs) {
         if (i !== '' && !defined.has(i)) {
-          throw new B2mError('bad_request', `graph ${this.name}: node ${n.name} (${n.opType}) uses '${i}' before it is defined`)
+          throw new B2mError(
+            'bad_request',
+            `graph ${this.name}: node ${n.name} (${n.opType}) uses '${i}' before it is defined`
+          )
         }
       }
       for (const out of n.outputs) defined.add(out)
@@ -387,7 +416,8 @@ function valueInfoProto(v: ValueInfo): ProtoWriter {
     const shape = new ProtoWriter()
     for (const d of v.shape) {
       const dim = new ProtoWriter()
-      if (typeof d === 'number') dim.varint(1, d) // dim_value
+      if (typeof d === 'number')
+        dim.varint(1, d) // dim_value
       else dim.string(2, d) // dim_param
       shape.message(1, dim) // TensorShapeProto.dim
     }

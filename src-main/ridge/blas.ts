@@ -61,7 +61,10 @@ async function runProduct<T extends FloatMatrix>(
   const dtype: DType = a instanceof Float32Array ? 'float32' : 'float64'
   const [m, k, n] = dims(aShape, bShape, transA, transB)
   if (a.length !== aShape[0] * aShape[1] || b.length !== bShape[0] * bShape[1] || (c && c.length !== m * n)) {
-    throw new B2mError('internal', `product: array sizes do not match shapes [${aShape.join(',')}], [${bShape.join(',')}]`)
+    throw new B2mError(
+      'internal',
+      `product: array sizes do not match shapes [${aShape.join(',')}], [${bShape.join(',')}]`
+    )
   }
   if (m === 0 || n === 0 || k === 0) {
     if (c) return c.slice() as T
@@ -78,7 +81,8 @@ async function runProduct<T extends FloatMatrix>(
   if (c) feeds.C = new ort.Tensor(dtype, c, [m, n])
   const res = await session.run(feeds)
   const y = res.Y.data
-  if (y.length !== m * n) throw new B2mError('internal', `product: ONNX Runtime returned ${y.length} elements for [${m}, ${n}]`)
+  if (y.length !== m * n)
+    throw new B2mError('internal', `product: ONNX Runtime returned ${y.length} elements for [${m}, ${n}]`)
   return y as T
 }
 

@@ -40,8 +40,10 @@ export interface EighOptions {
 const EPS = 2 ** -52
 
 function checkInput(a: Float64Array, n: number): void {
-  if (!Number.isInteger(n) || n < 0) throw new B2mError('bad_request', `eigh: n must be a non-negative integer, got ${n}`)
-  if (a.length !== n * n) throw new B2mError('bad_request', `eigh: matrix has ${a.length} elements, n = ${n} needs ${n * n}`)
+  if (!Number.isInteger(n) || n < 0)
+    throw new B2mError('bad_request', `eigh: n must be a non-negative integer, got ${n}`)
+  if (a.length !== n * n)
+    throw new B2mError('bad_request', `eigh: matrix has ${a.length} elements, n = ${n} needs ${n * n}`)
   for (let i = 0; i < a.length; i++) {
     if (!Number.isFinite(a[i])) throw new B2mError('bad_request', 'eigh: matrix has non-finite entries')
   }
@@ -444,7 +446,8 @@ export function tridiagonalEigenvectors(d: Float64Array, off: Float64Array, w: F
     return z
   }
   let scale = 0
-  for (let i = 0; i < k; i++) scale = Math.max(scale, Math.abs(d[i]) + (i > 0 ? Math.abs(off[i - 1]) : 0) + (i < k - 1 ? Math.abs(off[i]) : 0))
+  for (let i = 0; i < k; i++)
+    scale = Math.max(scale, Math.abs(d[i]) + (i > 0 ? Math.abs(off[i - 1]) : 0) + (i < k - 1 ? Math.abs(off[i]) : 0))
   if (scale === 0) scale = 1
   const pertol = 10 * EPS * scale
   const clusterTol = 1e-7 * scale

@@ -13,15 +13,9 @@ import type { SessionManager } from '../onnx/sessions'
 import { product } from './blas'
 import { eigh } from './eigh'
 import { makeFolds, type Fold } from './folds'
-import {
-  centredCross,
-  centredGram,
-  centredKernel,
-  centredRowsAt,
-  centredTransposeTimes,
-  columnMeans
-} from './kernel'
+import { centredCross, centredGram, centredKernel, centredRowsAt, centredTransposeTimes, columnMeans } from './kernel'
 import { addPearsonColumns, centreColumns } from './pearson'
+import { addScoresFloat32 } from './scores'
 
 export type RidgeForm = 'kernel' | 'gram'
 
@@ -56,6 +50,8 @@ export interface RidgeFitResult {
   form: RidgeForm
   nFolds: number
   warnings: string[]
+  /** Targets whose CV scores were recomputed in float64 because their best alphas nearly tied. */
+  refinedTargets: number
 }
 
 export class RidgeCancelled extends B2mError {
@@ -120,12 +116,17 @@ function validate(x: Float32Array, xShape: readonly number[], y: Float32Array, y
   const [n, p] = xShape
   const [ny, t] = yShape
   if (xShape.length !== 2 || yShape.length !== 2) throw new B2mError('bad_request', 'ridge: X and Y must be 2-D')
-  if (x.length !== n * p) throw new B2mError('bad_request', `ridge: X has ${x.length} values, shape [${n}, ${p}] needs ${n * p}`)
-  if (y.length !== ny * t) throw new B2mError('bad_request', `ridge: Y has ${y.length} values, shape [${ny}, ${t}] needs ${ny * t}`)
+  if (x.length !== n * p)
+    throw new B2mError('bad_request', `ridge: X has ${x.length} values, shape [${n}, ${p}] needs ${n * p}`)
+  if (y.length !== ny * t)
+    throw new B2mError('bad_request', `ridge: Y has ${y.length} values, shape [${ny}, ${t}] needs ${ny * t}`)
   if (n !== ny) throw new B2mError('bad_request', `ridge: X has ${n} rows but Y has ${ny}`)
-  if (n < 2 || p < 1 || t < 1) throw new B2mError('bad_request', `ridge: need at least 2 samples, 1 feature and 1 target (got ${n}, ${p}, ${t})`)
-  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new B2mError('bad_request', `ridge: X has a non-finite value at flat index ${i}`)
-  for (let i = 0; i < y.length; i++) if (!Number.isFinite(y[i])) throw new B2mError('bad_request', `ridge: Y has a non-finite value at flat index ${i}`)
+  if (n < 2 || p < 1 || t < 1)
+    throw new B2mError('bad_request', `ridge: need at least 2 samples, 1 feature and 1 target (got ${n}, ${p}, ${t})`)
+  for (let i = 0; i < x.length; i++)
+    if (!Number.isFinite(x[i])) throw new B2mError('bad_request', `ridge: X has a non-finite value at flat index ${i}`)
+  for (let i = 0; i < y.length; i++)
+    if (!Number.isFinite(y[i])) throw new B2mError('bad_request', `ridge: Y has a non-finite value at flat index ${i}`)
 }
 
 export async function ridgeFit(
@@ -145,7 +146,8 @@ export async function ridgeFit(
   }
   const folds = makeFolds(n, options.folds ?? 5, options.groups)
   for (const f of folds) {
-    if (f.train.length < 1 || f.test.length < 1) throw new B2mError('bad_request', 'ridge: a fold has no training or no test rows')
+    if (f.train.length < 1 || f.test.length < 1)
+      throw new B2mError('bad_request', 'ridge: a fold has no training or no test rows')
   }
   const form: RidgeForm = options.form ?? (n <= p ? 'kernel' : 'gram')
   const tbMax = Math.max(1, Math.floor(options.targetBatch ?? 4096))
@@ -164,16 +166,24 @@ export async function ridgeFit(
 
   progress(0, `ridge (${form} form): preparing`)
   let weights: Float32Array
+  let refined = 0
   const best = new Int32Array(t)
   if (form === 'kernel') {
     const K = await centredKernel(mgr, x, n, p, mx)
     progress(++step / steps, 'kernel built')
+    const states: KernelFoldState[] = []
     for (const [fi, fold] of folds.entries()) {
       stopCheck()
-      await kernelFold(mgr, K, n, fold, y, t, alphas, scores, tbMax)
+      const st = await prepareKernelFold(mgr, K, n, fold)
+      await scoreKernelFold(mgr, st, y, t, alphas, scores, tbMax, false)
+      states.push(st)
       progress(++step / steps, `fold ${fi + 1}/${folds.length} scored`)
     }
     for (let i = 0; i < scores.length; i++) scores[i] /= folds.length
+    refined = await refineNearTies(scores, folds.length, nA, t, y, n, async (ySub, tSub, out) => {
+      for (const st of states) await scoreKernelFold(mgr, st, ySub, tSub, alphas, out, tbMax, true)
+    })
+    states.length = 0
     for (let j = 0; j < t; j++) best[j] = argmaxColumn(scores, nA, t, j)
     stopCheck()
     const { values: lam, vectors: Q } = await eigh(K, n, { sessions: mgr })
@@ -193,12 +203,20 @@ export async function ridgeFit(
     const G = await centredGram(mgr, x, p, mx, all)
     const sumA = columnSumsCentred(x, p, mx, all)
     progress(++step / steps, 'Gram matrix built')
+    const states: GramFoldState[] = []
     for (const [fi, fold] of folds.entries()) {
       stopCheck()
-      await gramFold(mgr, G, sumA, x, p, mx, fold, y, t, my, alphas, scores, tbMax)
+      const st = await prepareGramFold(mgr, G, sumA, x, p, mx, fold)
+      await scoreGramFold(mgr, st, x, p, mx, y, t, my, alphas, scores, tbMax, false)
+      states.push(st)
       progress(++step / steps, `fold ${fi + 1}/${folds.length} scored`)
     }
     for (let i = 0; i < scores.length; i++) scores[i] /= folds.length
+    refined = await refineNearTies(scores, folds.length, nA, t, y, n, async (ySub, tSub, out) => {
+      const mySub = columnMeans(ySub, n, tSub)
+      for (const st of states) await scoreGramFold(mgr, st, x, p, mx, ySub, tSub, mySub, alphas, out, tbMax, true)
+    })
+    states.length = 0
     for (let j = 0; j < t; j++) best[j] = argmaxColumn(scores, nA, t, j)
     stopCheck()
     // G of the data centred by its own mean: A's column sums are ~0 but not exactly (float32 rounding)
@@ -243,7 +261,8 @@ export async function ridgeFit(
     nTargets: t,
     form,
     nFolds: folds.length,
-    warnings: edgeWarnings(alphas, best)
+    warnings: edgeWarnings(alphas, best),
+    refinedTargets: refined
   }
 }
 
@@ -285,13 +304,24 @@ function edgeWarnings(alphas: Float64Array, best: Int32Array): string[] {
   }
   const out: string[] = []
   const total = best.length
-  if (nLo > 0) out.push(`${nLo} of ${total} targets chose the smallest alpha (${alphas[lo]}); consider extending the grid downwards`)
-  if (nHi > 0) out.push(`${nHi} of ${total} targets chose the largest alpha (${alphas[hi]}); consider extending the grid upwards`)
+  if (nLo > 0)
+    out.push(
+      `${nLo} of ${total} targets chose the smallest alpha (${alphas[lo]}); consider extending the grid downwards`
+    )
+  if (nHi > 0)
+    out.push(`${nHi} of ${total} targets chose the largest alpha (${alphas[hi]}); consider extending the grid upwards`)
   return out
 }
 
 /** Selected rows of Y[:, t0:t1] minus the given means, float64 [rows, t1 - t0]. */
-function centredRowsAt64(y: Float32Array, t: number, mean: Float64Array, rows: Int32Array, t0: number, t1: number): Float64Array {
+function centredRowsAt64(
+  y: Float32Array,
+  t: number,
+  mean: Float64Array,
+  rows: Int32Array,
+  t0: number,
+  t1: number
+): Float64Array {
   const w = t1 - t0
   const out = new Float64Array(rows.length * w)
   for (let r = 0; r < rows.length; r++) {
@@ -302,7 +332,14 @@ function centredRowsAt64(y: Float32Array, t: number, mean: Float64Array, rows: I
 }
 
 /** Column sums over `rows` of X[:, c0:c1] - mean, as float32 values would give them, in float64. */
-function columnSumsCentred(x: Float32Array, cols: number, mean: Float64Array, rows: Int32Array, c0 = 0, c1 = cols): Float64Array {
+function columnSumsCentred(
+  x: Float32Array,
+  cols: number,
+  mean: Float64Array,
+  rows: Int32Array,
+  c0 = 0,
+  c1 = cols
+): Float64Array {
   const s = new Float64Array(c1 - c0)
   for (const r of rows) {
     const o = r * cols
@@ -311,17 +348,62 @@ function columnSumsCentred(x: Float32Array, cols: number, mean: Float64Array, ro
   return s
 }
 
-async function kernelFold(
+/**
+ * Scores are first computed in float32 (fast); targets whose best two alphas are closer than this are
+ * rescored in float64 from the cached fold decompositions, so alpha choices follow the float64
+ * definition even on flat CV curves.
+ */
+export const NEAR_TIE = 5e-5
+
+async function refineNearTies(
+  scores: Float64Array,
+  nFolds: number,
+  nA: number,
+  t: number,
+  y: Float32Array,
+  n: number,
+  rescore: (ySub: Float32Array, tSub: number, out: Float64Array) => Promise<void>
+): Promise<number> {
+  if (nA < 2) return 0
+  const ties: number[] = []
+  for (let j = 0; j < t; j++) {
+    let b1 = -Infinity
+    let b2 = -Infinity
+    for (let a = 0; a < nA; a++) {
+      const v = scores[a * t + j]
+      if (v > b1) {
+        b2 = b1
+        b1 = v
+      } else if (v > b2) b2 = v
+    }
+    if (b1 - b2 < NEAR_TIE) ties.push(j)
+  }
+  if (ties.length === 0) return 0
+  const tSub = ties.length
+  const ySub = new Float32Array(n * tSub)
+  for (let i = 0; i < n; i++) for (let k = 0; k < tSub; k++) ySub[i * tSub + k] = y[i * t + ties[k]]
+  const out = new Float64Array(nA * tSub)
+  await rescore(ySub, tSub, out)
+  for (let a = 0; a < nA; a++) for (let k = 0; k < tSub; k++) scores[a * t + ties[k]] = out[a * tSub + k] / nFolds
+  return tSub
+}
+
+interface KernelFoldState {
+  train: Int32Array
+  test: Int32Array
+  lam: Float64Array
+  Q: Float64Array
+  Q32: Float32Array
+  L: Float64Array
+  L32: Float32Array
+}
+
+async function prepareKernelFold(
   mgr: SessionManager,
   K: Float64Array,
   n: number,
-  fold: Fold,
-  y: Float32Array,
-  t: number,
-  alphas: Float64Array,
-  scores: Float64Array,
-  tbMax: number
-): Promise<void> {
+  fold: Fold
+): Promise<KernelFoldState> {
   const tr = fold.train
   const te = fold.test
   const ntr = tr.length
@@ -359,41 +441,72 @@ async function kernelFold(
   const { values: lam, vectors: Q } = await eigh(Ktr, ntr, { sessions: mgr })
   clipNegative(lam)
   const L = await product(mgr, Kte, [nte, ntr], Q, [ntr, ntr])
+  return { train: tr, test: te, lam, Q, Q32: Float32Array.from(Q), L, L32: Float32Array.from(L) }
+}
+
+async function scoreKernelFold(
+  mgr: SessionManager,
+  st: KernelFoldState,
+  y: Float32Array,
+  t: number,
+  alphas: Float64Array,
+  scores: Float64Array,
+  tbMax: number,
+  exact: boolean
+): Promise<void> {
+  const ntr = st.train.length
+  const nte = st.test.length
   for (let t0 = 0; t0 < t; t0 += tbMax) {
     const t1 = Math.min(t, t0 + tbMax)
     const tb = t1 - t0
-    const Ytr = centredByOwnMean(y, t, tr, t0, t1)
-    const C = await product(mgr, Q, [ntr, ntr], Ytr, [ntr, tb], { transA: true })
-    const truth = centreColumns(gatherRows(y, t, te, t0, t1), nte, tb)
-    await scoreAlphas(mgr, L, nte, lam, C, tb, truth, alphas, scores, t, t0)
+    const Ytr = centredByOwnMean(y, t, st.train, t0, t1)
+    const truth = centreColumns(gatherRows(y, t, st.test, t0, t1), nte, tb)
+    if (exact) {
+      const C = await product(mgr, st.Q, [ntr, ntr], Ytr, [ntr, tb], { transA: true })
+      await scoreAlphas(mgr, st.L, nte, st.lam, C, tb, truth, alphas, scores, t, t0)
+    } else {
+      const C = await product(mgr, st.Q32, [ntr, ntr], Float32Array.from(Ytr), [ntr, tb], { transA: true })
+      await addScoresFloat32(mgr, st.L32, nte, st.lam, C, tb, truth, alphas, scores, t, t0)
+    }
   }
 }
 
-async function gramFold(
+interface GramFoldState {
+  train: Int32Array
+  test: Int32Array
+  lam: Float64Array
+  V: Float64Array
+  V32: Float32Array
+  L: Float64Array
+  L32: Float32Array
+  /** Column sums of the training rows of A. */
+  sumAtr: Float64Array
+}
+
+async function prepareGramFold(
   mgr: SessionManager,
   G: Float64Array,
   sumA: Float64Array,
   x: Float32Array,
   p: number,
   mx: Float64Array,
-  fold: Fold,
-  y: Float32Array,
-  t: number,
-  my: Float64Array,
-  alphas: Float64Array,
-  scores: Float64Array,
-  tbMax: number
-): Promise<void> {
+  fold: Fold
+): Promise<GramFoldState> {
   const tr = fold.train
   const te = fold.test
   const ntr = tr.length
   const nte = te.length
   const Gte = await centredGram(mgr, x, p, mx, te)
   const sumAte = columnSumsCentred(x, p, mx, te)
+  const sumAtr = new Float64Array(p)
   const d = new Float64Array(p)
-  for (let i = 0; i < p; i++) d[i] = (sumA[i] - sumAte[i]) / ntr
+  for (let i = 0; i < p; i++) {
+    sumAtr[i] = sumA[i] - sumAte[i]
+    d[i] = sumAtr[i] / ntr
+  }
   const Gc = new Float64Array(p * p)
-  for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) Gc[i * p + j] = G[i * p + j] - Gte[i * p + j] - ntr * d[i] * d[j]
+  for (let i = 0; i < p; i++)
+    for (let j = 0; j < p; j++) Gc[i * p + j] = G[i * p + j] - Gte[i * p + j] - ntr * d[i] * d[j]
   const { values: lam, vectors: V } = await eigh(Gc, p, { sessions: mgr })
   clipNegative(lam)
   // held-out rows centred by the training mean: A_te - d
@@ -401,16 +514,40 @@ async function gramFold(
   const AteC = new Float64Array(nte * p)
   for (let i = 0; i < nte; i++) for (let j = 0; j < p; j++) AteC[i * p + j] = Ate[i * p + j] - d[j]
   const L = await product(mgr, AteC, [nte, p], V, [p, p])
+  return { train: tr, test: te, lam, V, V32: Float32Array.from(V), L, L32: Float32Array.from(L), sumAtr }
+}
+
+async function scoreGramFold(
+  mgr: SessionManager,
+  st: GramFoldState,
+  x: Float32Array,
+  p: number,
+  mx: Float64Array,
+  y: Float32Array,
+  t: number,
+  my: Float64Array,
+  alphas: Float64Array,
+  scores: Float64Array,
+  tbMax: number,
+  exact: boolean
+): Promise<void> {
+  const ntr = st.train.length
+  const nte = st.test.length
   for (let t0 = 0; t0 < t; t0 += tbMax) {
     const t1 = Math.min(t, t0 + tbMax)
     const tb = t1 - t0
-    // Xc_trᵀ Yc_tr = AᵀB - A_teᵀB_te - n_tr d eᵀ, with e the training mean of B
-    const AtB = await centredCross(mgr, x, p, mx, y, t, my, tr, t0, t1)
-    const sumBtr = columnSumsCentred(y, t, my, tr, t0, t1)
-    for (let i = 0; i < p; i++) for (let j = 0; j < tb; j++) AtB[i * tb + j] -= (sumA[i] - sumAte[i]) * (sumBtr[j] / ntr)
-    const C = await product(mgr, V, [p, p], AtB, [p, tb], { transA: true })
-    const truth = centreColumns(gatherRows(y, t, te, t0, t1), nte, tb)
-    await scoreAlphas(mgr, L, nte, lam, C, tb, truth, alphas, scores, t, t0)
+    // Xc_trᵀ Yc_tr = A_trᵀB_tr - n_tr d eᵀ, d and e the training means of A and B
+    const AtB = await centredCross(mgr, x, p, mx, y, t, my, st.train, t0, t1)
+    const sumBtr = columnSumsCentred(y, t, my, st.train, t0, t1)
+    for (let i = 0; i < p; i++) for (let j = 0; j < tb; j++) AtB[i * tb + j] -= st.sumAtr[i] * (sumBtr[j] / ntr)
+    const truth = centreColumns(gatherRows(y, t, st.test, t0, t1), nte, tb)
+    if (exact) {
+      const C = await product(mgr, st.V, [p, p], AtB, [p, tb], { transA: true })
+      await scoreAlphas(mgr, st.L, nte, st.lam, C, tb, truth, alphas, scores, t, t0)
+    } else {
+      const C = await product(mgr, st.V32, [p, p], Float32Array.from(AtB), [p, tb], { transA: true })
+      await addScoresFloat32(mgr, st.L32, nte, st.lam, C, tb, truth, alphas, scores, t, t0)
+    }
   }
 }
 
@@ -428,4 +565,3 @@ function gatherRows(y: Float32Array, t: number, rows: Int32Array, t0: number, t1
   }
   return out
 }
-

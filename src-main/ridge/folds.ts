@@ -14,9 +14,11 @@ export interface Fold {
 
 export function makeFolds(n: number, k: number, groups?: Int32Array): Fold[] {
   if (groups) {
-    if (groups.length !== n) throw new B2mError('bad_request', `groups has ${groups.length} entries but there are ${n} samples`)
+    if (groups.length !== n)
+      throw new B2mError('bad_request', `groups has ${groups.length} entries but there are ${n} samples`)
     const values = Array.from(new Set(groups)).sort((a, b) => a - b)
-    if (values.length < 2) throw new B2mError('bad_request', 'groups must hold at least two distinct values for leave-one-group-out')
+    if (values.length < 2)
+      throw new B2mError('bad_request', 'groups must hold at least two distinct values for leave-one-group-out')
     return values.map((g) => {
       const train: number[] = []
       const test: number[] = []

@@ -1,4 +1,11 @@
-export { eigh, eighSmall, tridiagonalEigenvalues, tridiagonalEigenvectors, type EighOptions, type EighResult } from './eigh'
+export {
+  eigh,
+  eighSmall,
+  tridiagonalEigenvalues,
+  tridiagonalEigenvectors,
+  type EighOptions,
+  type EighResult
+} from './eigh'
 export { makeFolds, type Fold } from './folds'
 export { pearsonColumns } from './pearson'
 export {

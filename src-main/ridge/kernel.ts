@@ -52,7 +52,14 @@ export function centredRowsAt(
 }
 
 /** Columns [c0, c1) of X minus their means, as a [rows, c1 - c0] float32 block. */
-function centredColumns(x: Float32Array, rows: number, cols: number, mean: Float64Array, c0: number, c1: number): Float32Array {
+function centredColumns(
+  x: Float32Array,
+  rows: number,
+  cols: number,
+  mean: Float64Array,
+  c0: number,
+  c1: number
+): Float32Array {
   const w = c1 - c0
   const out = new Float32Array(rows * w)
   for (let i = 0; i < rows; i++) {

@@ -39,7 +39,11 @@ export function addPearsonColumns(
 }
 
 /** Centres the columns of a [rows, t] block (float64 copy) and returns it with its sums of squares. */
-export function centreColumns(y: ArrayLike<number>, rows: number, t: number): { centred: Float64Array; ss: Float64Array } {
+export function centreColumns(
+  y: ArrayLike<number>,
+  rows: number,
+  t: number
+): { centred: Float64Array; ss: Float64Array } {
   const mean = new Float64Array(t)
   for (let i = 0; i < rows; i++) for (let j = 0; j < t; j++) mean[j] += y[i * t + j]
   for (let j = 0; j < t; j++) mean[j] /= rows

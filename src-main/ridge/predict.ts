@@ -20,8 +20,10 @@ export async function ridgePredict(
 ): Promise<Float32Array> {
   const [n, p] = xShape
   const t = model.nTargets
-  if (p !== model.nFeatures) throw new B2mError('bad_request', `ridge predict: X has ${p} features but the model expects ${model.nFeatures}`)
-  if (x.length !== n * p) throw new B2mError('bad_request', `ridge predict: X has ${x.length} values, shape [${n}, ${p}] needs ${n * p}`)
+  if (p !== model.nFeatures)
+    throw new B2mError('bad_request', `ridge predict: X has ${p} features but the model expects ${model.nFeatures}`)
+  if (x.length !== n * p)
+    throw new B2mError('bad_request', `ridge predict: X has ${x.length} values, shape [${n}, ${p}] needs ${n * p}`)
   if (model.weights.length !== p * t || model.intercept.length !== t) {
     throw new B2mError('bad_request', 'ridge predict: the model weights or intercept have the wrong size')
   }

@@ -51,17 +51,23 @@ function withSpectrum(w: number[], seed: number): Float64Array {
     for (let i = 0; i < n; i++) q[i * n + j] = v[i] / nv
   }
   const a = new Float64Array(n * n)
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    let s = 0
-    for (let k = 0; k < n; k++) s += q[i * n + k] * w[k] * q[j * n + k]
-    a[i * n + j] = s
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0
+      for (let k = 0; k < n; k++) s += q[i * n + k] * w[k] * q[j * n + k]
+      a[i * n + j] = s
+    }
   for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) a[j * n + i] = a[i * n + j]
   return a
 }
 
 /** ||A V - V diag(w)||_F / ||A||_F and ||Vᵀ V - I||_F. */
-function quality(a: Float64Array, n: number, w: Float64Array, v: Float64Array): { residual: number; orthogonality: number } {
+function quality(
+  a: Float64Array,
+  n: number,
+  w: Float64Array,
+  v: Float64Array
+): { residual: number; orthogonality: number } {
   let res = 0
   let an = 0
   let orth = 0
@@ -86,9 +92,16 @@ function quality(a: Float64Array, n: number, w: Float64Array, v: Float64Array): 
 
 function numpyEigenvalues(dir: string, a: Float64Array, n: number): Float64Array {
   writeNpy(join(dir, 'A.npy'), { dtype: 'float64', shape: [n, n], data: a })
-  const r = spawnSync('python3', ['-c', `import numpy as np; np.save('${join(dir, 'w.npy')}', np.linalg.eigvalsh(np.load('${join(dir, 'A.npy')}')))`], {
-    encoding: 'utf8'
-  })
+  const r = spawnSync(
+    'python3',
+    [
+      '-c',
+      `import numpy as np; np.save('${join(dir, 'w.npy')}', np.linalg.eigvalsh(np.load('${join(dir, 'A.npy')}')))`
+    ],
+    {
+      encoding: 'utf8'
+    }
+  )
   if (r.status !== 0) throw new Error(r.stderr)
   return readNpy(join(dir, 'w.npy')).data as Float64Array
 }
@@ -113,24 +126,31 @@ describe('eigh', () => {
     [65, {}],
     [200, { blockSize: 16 }],
     [500, {}]
-  ])('n = %i: residual, orthogonality and eigenvalues vs numpy', async (n, opts) => {
-    const a = randomSymmetric(n, n + 7)
-    const { values, vectors } = await eigh(a, n, { sessions, ...opts })
-    const q = quality(a, n, values, vectors)
-    expect(q.residual).toBeLessThan(1e-10)
-    expect(q.orthogonality).toBeLessThan(1e-10)
-    for (let i = 1; i < n; i++) expect(values[i]).toBeGreaterThanOrEqual(values[i - 1])
-    if (hasNumpy) {
-      const ref = numpyEigenvalues(dir, a, n)
-      let scale = 0
-      for (const v of ref) scale = Math.max(scale, Math.abs(v))
-      for (let i = 0; i < n; i++) expect(Math.abs(values[i] - ref[i])).toBeLessThan(1e-12 * Math.max(1, scale))
-    }
-  }, 60_000)
+  ])(
+    'n = %i: residual, orthogonality and eigenvalues vs numpy',
+    async (n, opts) => {
+      const a = randomSymmetric(n, n + 7)
+      const { values, vectors } = await eigh(a, n, { sessions, ...opts })
+      const q = quality(a, n, values, vectors)
+      expect(q.residual).toBeLessThan(1e-10)
+      expect(q.orthogonality).toBeLessThan(1e-10)
+      for (let i = 1; i < n; i++) expect(values[i]).toBeGreaterThanOrEqual(values[i - 1])
+      if (hasNumpy) {
+        const ref = numpyEigenvalues(dir, a, n)
+        let scale = 0
+        for (const v of ref) scale = Math.max(scale, Math.abs(v))
+        for (let i = 0; i < n; i++) expect(Math.abs(values[i] - ref[i])).toBeLessThan(1e-12 * Math.max(1, scale))
+      }
+    },
+    60_000
+  )
 
   it('handles repeated eigenvalues, zero blocks and a diagonal matrix on the blocked path', async () => {
     const spectrum = Array.from({ length: 150 }, (_, i) => (i < 40 ? 1 : i < 70 ? -2 : i < 80 ? 0 : i / 10))
-    for (const a of [withSpectrum(spectrum, 3), Float64Array.from({ length: 100 * 100 }, (_, k) => (k % 101 === 0 ? (k % 7) - 3 : 0))]) {
+    for (const a of [
+      withSpectrum(spectrum, 3),
+      Float64Array.from({ length: 100 * 100 }, (_, k) => (k % 101 === 0 ? (k % 7) - 3 : 0))
+    ]) {
       const n = Math.round(Math.sqrt(a.length))
       const { values, vectors } = await eigh(a, n, { sessions, blockSize: 16 })
       const q = quality(a, n, values, vectors)

@@ -254,8 +254,7 @@ describe('GraphBuilder', () => {
     const r = await session.run({ X: new ort.Tensor('float32', X, [2, 3, 4]) })
     const T = r[t.name].data as Float32Array
     for (let i = 0; i < 4; i++)
-      for (let j = 0; j < 2; j++)
-        for (let l = 0; l < 3; l++) expect(T[i * 6 + j * 3 + l]).toBe(X[j * 12 + l * 4 + i])
+      for (let j = 0; j < 2; j++) for (let l = 0; l < 3; l++) expect(T[i * 6 + j * 3 + l]).toBe(X[j * 12 + l * 4 + i])
     const S = r[s.name].data as Float32Array
     for (let i = 0; i < 8; i++) expect(S[i]).toBe(Math.max(T[i * 3], T[i * 3 + 1], T[i * 3 + 2]))
     expect(Array.from(r[filled.name].data as Float64Array)).toEqual([2.5, 2.5, 2.5, 2.5])
@@ -311,7 +310,9 @@ describe('SessionManager', () => {
     } else {
       expect(h.provider).toBe('cpu')
       expect(h.key.endsWith('|cpu')).toBe(true)
-      expect(logs.some(([level, text]) => level === 'warn' && /CUDA execution provider unavailable/.test(text))).toBe(true)
+      expect(logs.some(([level, text]) => level === 'warn' && /CUDA execution provider unavailable/.test(text))).toBe(
+        true
+      )
     }
     expect(h.session.inputNames).toEqual(['A', 'B'])
   })
@@ -356,7 +357,10 @@ describe('SessionManager', () => {
     expect(h2.key).toBe(h1.key)
     expect(h1.key).toMatch(/^sha256:[0-9a-f]{64}\|cpu$/)
     // concurrent requests share one creation
-    const [c1, c2] = await Promise.all([mgr.session(matmulModel('float64', true, false)), mgr.session(matmulModel('float64', true, false))])
+    const [c1, c2] = await Promise.all([
+      mgr.session(matmulModel('float64', true, false)),
+      mgr.session(matmulModel('float64', true, false))
+    ])
     expect(c1.session).toBe(c2.session)
     expect(await mgr.release(h1.key)).toBe(true)
     expect(await mgr.release(h1.key)).toBe(false)
@@ -380,7 +384,11 @@ describe('SessionManager', () => {
 
   it('invalid model bytes give a clear B2mError', async () => {
     const junk = new TextEncoder().encode('this is not an onnx model at all')
-    const err = await expectB2mError(mgr.session(junk), 'bad_request', /in-memory ONNX model \(\d+ bytes\) cannot be loaded: .+/)
+    const err = await expectB2mError(
+      mgr.session(junk),
+      'bad_request',
+      /in-memory ONNX model \(\d+ bytes\) cannot be loaded: .+/
+    )
     expect(err.message.includes(String.fromCharCode(27))).toBe(false) // no terminal colour codes
     await expectB2mError(mgr.session(new Uint8Array(0)), 'bad_request', /empty/)
     const bad = join(dir, 'bad.onnx')
@@ -456,8 +464,16 @@ describe('matmul through ONNX Runtime', () => {
   it('handles empty dimensions and rejects mismatched shapes', async () => {
     const z = await matmul(mgr, new Float32Array(0), [3, 0], new Float32Array(0), [0, 2])
     expect(Array.from(z)).toEqual([0, 0, 0, 0, 0, 0])
-    await expectB2mError(matmul(mgr, new Float32Array(6), [2, 3], new Float32Array(8), [4, 2]), 'bad_request', /inner dimensions/)
-    await expectB2mError(matmul(mgr, new Float32Array(5), [2, 3], new Float32Array(6), [3, 2]), 'bad_request', /5 elements/)
+    await expectB2mError(
+      matmul(mgr, new Float32Array(6), [2, 3], new Float32Array(8), [4, 2]),
+      'bad_request',
+      /inner dimensions/
+    )
+    await expectB2mError(
+      matmul(mgr, new Float32Array(5), [2, 3], new Float32Array(6), [3, 2]),
+      'bad_request',
+      /5 elements/
+    )
     const mixed = matmul(mgr, new Float32Array(4), [2, 2], new Float64Array(4) as unknown as Float32Array, [2, 2])
     await expectB2mError(mixed, 'bad_request', /Float32Array but B is Float64Array/)
   })

@@ -5,7 +5,15 @@ import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readNpy } from '../../src-main/formats/npy'
 import { SessionManager } from '../../src-main/onnx/sessions'
-import { defaultAlphas, loadRidgeModel, makeFolds, ridgeFit, ridgePredict, saveRidgeModel, type RidgeFitResult } from '../../src-main/ridge'
+import {
+  defaultAlphas,
+  loadRidgeModel,
+  makeFolds,
+  ridgeFit,
+  ridgePredict,
+  saveRidgeModel,
+  type RidgeFitResult
+} from '../../src-main/ridge'
 
 const REF = resolve(__dirname, '..', '..', '..', 'shared', 'bench', 'ridge_ref.py')
 const hasRef = existsSync(REF) && spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0
@@ -16,9 +24,13 @@ function py(code: string): void {
 }
 
 function runRef(dir: string, args: string[]): void {
-  const r = spawnSync('python3', [REF, 'fit', '--x', join(dir, 'X.npy'), '--y', join(dir, 'Y.npy'), '--out', join(dir, 'ref'), ...args], {
-    encoding: 'utf8'
-  })
+  const r = spawnSync(
+    'python3',
+    [REF, 'fit', '--x', join(dir, 'X.npy'), '--y', join(dir, 'Y.npy'), '--out', join(dir, 'ref'), ...args],
+    {
+      encoding: 'utf8'
+    }
+  )
   if (r.status !== 0) throw new Error(`ridge_ref.py failed: ${r.stderr}`)
 }
 
@@ -32,7 +44,15 @@ interface Problem {
 }
 
 /** A problem written by numpy: low-rank signal, a constant (zero-variance) target, a pure-noise target. */
-function makeProblem(root: string, name: string, n: number, p: number, t: number, seed: number, groups?: number): Problem {
+function makeProblem(
+  root: string,
+  name: string,
+  n: number,
+  p: number,
+  t: number,
+  seed: number,
+  groups?: number
+): Problem {
   const dir = join(root, name)
   py(`
 import numpy as np, os
@@ -67,7 +87,10 @@ function weightError(w: Float32Array, ref: Float32Array, p: number, t: number): 
   return worst
 }
 
-function compare(prob: Problem, fit: RidgeFitResult): { w: number; cv: number; b: number; alphas: number[]; refAlphas: number[] } {
+function compare(
+  prob: Problem,
+  fit: RidgeFitResult
+): { w: number; cv: number; b: number; alphas: number[]; refAlphas: number[] } {
   const ref = join(prob.dir, 'ref')
   const w = readNpy(join(ref, 'weights.npy')).data as Float32Array
   const b = readNpy(join(ref, 'intercept.npy')).data as Float32Array
@@ -76,7 +99,8 @@ function compare(prob: Problem, fit: RidgeFitResult): { w: number; cv: number; b
   let cv = 0
   for (let i = 0; i < s.length; i++) cv = Math.max(cv, Math.abs(s[i] - fit.cvScores[i]))
   let bErr = 0
-  for (let j = 0; j < prob.t; j++) bErr = Math.max(bErr, Math.abs(b[j] - fit.intercept[j]) / Math.max(1, Math.abs(b[j])))
+  for (let j = 0; j < prob.t; j++)
+    bErr = Math.max(bErr, Math.abs(b[j] - fit.intercept[j]) / Math.max(1, Math.abs(b[j])))
   return {
     w: weightError(fit.weights, w, prob.p, prob.t),
     cv,

@@ -49,19 +49,28 @@ function newestMtime(dir: string): number {
 export function ensureRendererBuilt(): void {
   if (process.env.B2M_E2E_NO_BUILD === '1') return
   const index = join(RENDERER_OUT, 'index.html')
-  const sources = Math.max(newestMtime(join(ROOT, 'src-renderer')), statSync(join(ROOT, 'src-preload', 'api.ts')).mtimeMs)
+  const sources = Math.max(
+    newestMtime(join(ROOT, 'src-renderer')),
+    statSync(join(ROOT, 'src-preload', 'api.ts')).mtimeMs
+  )
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 180_000
-  })
+  const r = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 180_000
+    }
+  )
   if (r.status !== 0 || !existsSync(index))
     throw new Error(`building the renderer failed (electron-vite build, exit ${r.status}):\n${r.stdout}\n${r.stderr}`)
 }
 
 /** Starts `b2m serve --port 0 --json` and resolves with the address from its first stdout line. */
-export async function startServer(opts: { workspace?: string; args?: string[]; timeoutMs?: number } = {}): Promise<ServerHandle> {
+export async function startServer(
+  opts: { workspace?: string; args?: string[]; timeoutMs?: number } = {}
+): Promise<ServerHandle> {
   const ownWorkspace = !opts.workspace
   const workspace = opts.workspace ?? mkdtempSync(join(tmpdir(), 'b2m-e2e-'))
   const proc = spawn(
@@ -91,7 +100,9 @@ export async function startServer(opts: { workspace?: string; args?: string[]; t
         res(parsed)
       } catch (e) {
         proc.kill('SIGKILL')
-        rej(new Error(`b2m serve's first stdout line is not the expected JSON (${(e as Error).message}): ${line}\n${err}`))
+        rej(
+          new Error(`b2m serve's first stdout line is not the expected JSON (${(e as Error).message}): ${line}\n${err}`)
+        )
       }
     })
     void exited.then((code) => {

@@ -78,7 +78,9 @@ async function startBenchmark(size: number, repeats: number): Promise<Locator> {
   await expect
     .poll(
       async () => {
-        const now = await page.getByTestId('job-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-job-id')))
+        const now = await page
+          .getByTestId('job-row')
+          .evaluateAll((els) => els.map((e) => e.getAttribute('data-job-id')))
         id = now.find((x) => x && !before.includes(x)) ?? undefined
         return id
       },
@@ -146,7 +148,8 @@ describe('browser face', () => {
   test('every view opens from the sidebar, in both themes, without errors', async () => {
     await openApp('light')
     for (const theme of ['light', 'dark'] as const) {
-      if ((await page.locator('html').getAttribute('data-theme')) !== theme) await page.getByTestId('theme-toggle').click()
+      if ((await page.locator('html').getAttribute('data-theme')) !== theme)
+        await page.getByTestId('theme-toggle').click()
       await expect.poll(() => page.locator('html').getAttribute('data-theme')).toBe(theme)
       for (const v of VIEWS) {
         await gotoView(v.name, v.title)
@@ -173,14 +176,18 @@ describe('browser face', () => {
     await gotoView('jobs', 'Jobs')
     const job = await startBenchmark(512, 6000)
     await expect
-      .poll(async () => Number(await job.getByTestId('job-progress').getAttribute('data-progress')), { timeout: 30_000 })
+      .poll(async () => Number(await job.getByTestId('job-progress').getAttribute('data-progress')), {
+        timeout: 30_000
+      })
       .toBeGreaterThan(0)
     expect(await job.getAttribute('data-state')).toBe('running')
     expect(await job.getByTestId('job-message').textContent()).toMatch(/repeat \d+\/6000/)
     // A moment later, for a picture with a visible bar (the job may finish on a fast machine: fine).
     await job.getByTestId('job-log-toggle').click()
     await expect
-      .poll(async () => Number(await job.getByTestId('job-progress').getAttribute('data-progress')), { timeout: 30_000 })
+      .poll(async () => Number(await job.getByTestId('job-progress').getAttribute('data-progress')), {
+        timeout: 30_000
+      })
       .toBeGreaterThan(0.05)
     await screenshot(page, 'jobs-running-light')
     await job.getByTestId('job-cancel').click()

@@ -1,9 +1,13 @@
 import { coreHandlers } from './core'
+import { cortexHandlers } from './cortex'
+import { importHandlers } from './import'
 import type { Handlers } from './types'
 
 export type { Handlers } from './types'
 
 /** The one implementation of every method in the contract, joined from each area's handlers. */
 export const handlers: Handlers = {
-  ...coreHandlers
+  ...coreHandlers,
+  ...cortexHandlers,
+  ...importHandlers
 }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander'
-import { JobRequest, type Job } from '../../../src-preload/api'
+import type { Job, JobRequest } from '../../../src-preload/api'
 import { B2mError } from '../../common/errors'
 import { printJson, withCore } from '../context'
-import { jobProgress } from '../progress'
+import { runJob } from '../run-job'
 
 function parseSetting(text: string, acc: Record<string, unknown>): Record<string, unknown> {
   const eq = text.indexOf('=')
@@ -26,34 +26,9 @@ export function registerJobs(program: Command): void {
     .option('--set <key=value>', 'a job parameter (repeatable)', parseSetting, {})
     .option('--json', 'print the finished job as JSON')
     .action(async (kind: string, opts: { set: Record<string, unknown>; json?: boolean }, cmd: Command) => {
-      const parsed = JobRequest.safeParse({ kind, params: opts.set })
-      if (!parsed.success)
-        throw new B2mError(
-          'bad_request',
-          `job ${kind}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`
-        )
-      const job = await withCore(cmd, { runJobs: true }, async (core) => {
-        const bar = jobProgress(kind)
-        const offUpdate = core.events.on('job.update', (j) => bar.update(j))
-        const offLog = core.events.on('job.log', (line) => {
-          if (!opts.json && line.level !== 'debug') process.stderr.write(`[${line.level}] ${line.text}\n`)
-        })
-        const started = core.jobs.start(parsed.data.kind, parsed.data.params)
-        const onSignal = () => core.jobs.cancel(started.id)
-        process.once('SIGINT', onSignal)
-        try {
-          return await core.jobs.waitFor(started.id)
-        } finally {
-          process.off('SIGINT', onSignal)
-          offUpdate()
-          offLog()
-          bar.stop()
-        }
-      })
+      const job = await runJob(cmd, { kind, params: opts.set } as JobRequest, { quiet: opts.json })
       if (opts.json) printJson(job)
       else process.stdout.write(describe(job) + '\n')
-      if (job.state !== 'succeeded')
-        throw new B2mError('failed', `job ${job.id} ${job.state}${job.error ? `: ${job.error}` : ''}`)
     })
 
   jobs

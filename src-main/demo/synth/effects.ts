@@ -109,7 +109,14 @@ export function distort(buf: Float32Array, drive: number, tone: number, sr: numb
 }
 
 /** Feedback delay (echo) with a low-pass in the loop, mixed into the buffer. */
-export function echo(buf: Float32Array, seconds: number, feedback: number, mix: number, damp: number, sr: number): void {
+export function echo(
+  buf: Float32Array,
+  seconds: number,
+  feedback: number,
+  mix: number,
+  damp: number,
+  sr: number
+): void {
   const d = Math.max(1, Math.round(seconds * sr))
   const line = new Float32Array(d)
   const a = 1 - Math.exp((-2 * Math.PI * damp) / sr)

@@ -90,7 +90,21 @@ export interface PluckPreset {
   pickPos: number
 }
 
-export type Preset = SubPreset | ModalPreset | PluckPreset
+export interface FormantPreset {
+  engine: 'formant'
+  /** aspiration noise mixed into the glottal source */
+  breath: number
+  /** chance of a consonant (noise burst) at the start of a syllable */
+  consonant: number
+  /** formant frequency scale (1 = adult male, ~1.17 = adult female) */
+  formantScale: number
+  amp: Adsr
+  vibrato?: { rate: number; cents: number; delay: number }
+  /** pitch falls by this many semitones over a syllable (speech-like intonation) */
+  fall?: number
+}
+
+export type Preset = SubPreset | ModalPreset | PluckPreset | FormantPreset
 
 export interface NoteOptions {
   /** bend up into the note from this many semitones below, over `bendTime` seconds */
@@ -113,6 +127,7 @@ export function renderNote(
   if (start >= out.length || dur <= 0) return
   if (p.engine === 'sub') subVoice(p, out, start, dur, midi, vel, sr, rng, opts)
   else if (p.engine === 'modal') modalVoice(p, out, start, dur, midi, vel, sr, rng)
+  else if (p.engine === 'formant') formantVoice(p, out, start, dur, midi, vel, sr, rng)
   else pluckVoice(p, out, start, dur, midi, vel, sr, rng)
 }
 
@@ -130,21 +145,26 @@ function subVoice(
   opts: NoteOptions
 ): void {
   const rel = Math.max(0.005, p.amp.r)
-  const total = Math.min(out.length - start, dur + Math.round(rel * 5 * sr))
+  const total = Math.min(out.length - start, dur + Math.round(rel * 4.6 * sr))
   const base = midiToHz(midi)
-  // oscillator list with unison copies
-  const oscs: { wave: number; gain: number; ratio: number; phase: number }[] = []
+  // oscillator table with unison copies (typed arrays keep the inner loop monomorphic)
   const uni = p.unison ?? { voices: 1, spread: 0 }
-  for (const o of p.osc) {
+  const nO = p.osc.length * uni.voices
+  const waves = new Int8Array(nO)
+  const gains = new Float64Array(nO)
+  const ratios = new Float64Array(nO)
+  const phases = new Float64Array(nO)
+  const incs = new Float64Array(nO)
+  let o = 0
+  for (const osc of p.osc) {
     for (let u = 0; u < uni.voices; u++) {
       const spread = uni.voices > 1 ? (u / (uni.voices - 1) - 0.5) * uni.spread : 0
-      const cents = (o.cents ?? 0) + spread + rng.normal(0, 1.5)
-      oscs.push({
-        wave: o.wave === 'saw' ? 0 : o.wave === 'square' ? 1 : o.wave === 'tri' ? 2 : 3,
-        gain: o.gain / uni.voices,
-        ratio: Math.pow(2, (o.octave ?? 0) + cents / 1200),
-        phase: rng.float()
-      })
+      const cents = (osc.cents ?? 0) + spread + rng.normal(0, 1.5)
+      waves[o] = osc.wave === 'saw' ? 0 : osc.wave === 'square' ? 1 : osc.wave === 'tri' ? 2 : 3
+      gains[o] = osc.gain / uni.voices
+      ratios[o] = Math.pow(2, (osc.octave ?? 0) + cents / 1200)
+      phases[o] = rng.float()
+      o++
     }
   }
   const aS = Math.max(1, p.amp.a * sr)
@@ -169,7 +189,8 @@ function subVoice(
   let a3 = 0
   let lfoPhase = 0
   let noiseState = rng.u32() | 1
-  const incs = new Float64Array(oscs.length)
+  const noiseAmt = p.noise ?? 0
+  const isLp = p.filter.type === 'lp'
   for (let b0 = 0; b0 < total; b0 += BLOCK) {
     const t = b0 / sr
     let semis = 0
@@ -178,7 +199,7 @@ function subVoice(
     let vibMul = 1
     if (vib && t > vib.delay) {
       const depth = Math.min(1, (t - vib.delay) / 0.3) * vib.cents
-      vibMul = 1 + (depth * 0.000578 * sin01(lfoPhase - Math.floor(lfoPhase))) // ln2/1200 ~ 0.000578
+      vibMul = 1 + depth * 0.000578 * sin01(lfoPhase - Math.floor(lfoPhase)) // ln2/1200 ~ 0.000578
       lfoPhase += (vib.rate * BLOCK) / sr
     }
     const f = base * Math.pow(2, semis / 12) * vibMul
@@ -188,32 +209,31 @@ function subVoice(
     a1 = 1 / (1 + g * (g + k))
     a2 = g * a1
     a3 = g * a2
-    for (let j = 0; j < oscs.length; j++) incs[j] = Math.min(0.45, (f * oscs[j].ratio) / sr)
+    for (let j = 0; j < nO; j++) incs[j] = Math.min(0.45, (f * ratios[j]) / sr)
     const end = Math.min(total, b0 + BLOCK)
     for (let i = b0; i < end; i++) {
       let x = 0
-      for (let j = 0; j < oscs.length; j++) {
-        const o = oscs[j]
+      for (let j = 0; j < nO; j++) {
         const dt = incs[j]
-        const ph = o.phase
+        const ph = phases[j]
+        const w = waves[j]
         let v: number
-        if (o.wave === 0) v = 2 * ph - 1 - polyBlep(ph, dt)
-        else if (o.wave === 1) {
+        if (w === 0) v = 2 * ph - 1 - polyBlep(ph, dt)
+        else if (w === 1) {
           let ph2 = ph + 0.5
           if (ph2 >= 1) ph2 -= 1
-          v = 2 * ph - 1 - polyBlep(ph, dt) - (2 * ph2 - 1 - polyBlep(ph2, dt))
-        } else if (o.wave === 2) v = 4 * Math.abs(ph - 0.5) - 1
+          v = 2 * (ph - ph2) - polyBlep(ph, dt) + polyBlep(ph2, dt)
+        } else if (w === 2) v = 4 * Math.abs(ph - 0.5) - 1
         else v = sin01(ph)
-        x += v * o.gain
-        let np = ph + dt
-        if (np >= 1) np -= 1
-        o.phase = np
+        x += v * gains[j]
+        const np = ph + dt
+        phases[j] = np >= 1 ? np - 1 : np
       }
-      if (p.noise) {
+      if (noiseAmt > 0) {
         noiseState ^= noiseState << 13
         noiseState ^= noiseState >>> 17
         noiseState ^= noiseState << 5
-        x += ((noiseState >>> 0) / 4294967296 - 0.5) * 2 * p.noise
+        x += ((noiseState >>> 0) / 4294967296 - 0.5) * 2 * noiseAmt
       }
       // TPT state-variable filter
       const v3 = x - ic2
@@ -221,7 +241,7 @@ function subVoice(
       const v2 = ic2 + a2 * ic1 + a3 * v3
       ic1 = 2 * v1 - ic1
       ic2 = 2 * v2 - ic2
-      let y = p.filter.type === 'lp' ? v2 : v1 * k
+      let y = isLp ? v2 : v1 * k
       if (drive > 1) {
         const d = y * drive
         y = (d / (1 + Math.abs(d))) * driveNorm
@@ -369,6 +389,84 @@ function pluckVoice(
   }
 }
 
+/** vowel formants (F1, F2, F3 in Hz, adult male) */
+const VOWELS: [number, number, number][] = [
+  [730, 1090, 2440],
+  [530, 1840, 2480],
+  [270, 2290, 3010],
+  [570, 840, 2410],
+  [300, 870, 2240],
+  [500, 1500, 2500],
+  [660, 1720, 2410]
+]
+
+/** a syllable: a glottal buzz through three vowel formants, with an optional consonant burst first */
+function formantVoice(
+  p: FormantPreset,
+  out: Float32Array,
+  start: number,
+  dur: number,
+  midi: number,
+  vel: number,
+  sr: number,
+  rng: Rng
+): void {
+  const rel = Math.max(0.005, p.amp.r)
+  const total = Math.min(out.length - start, dur + Math.round(rel * 4.6 * sr))
+  if (total <= 0) return
+  const buf = new Float32Array(total)
+  const v = VOWELS[rng.int(0, VOWELS.length - 1)]
+  const f0 = midiToHz(midi)
+  const fall = p.fall ?? 0
+  const vib = p.vibrato
+  let ph = rng.float()
+  let lfo = 0
+  let env = 0
+  const aS = Math.max(1, p.amp.a * sr)
+  const dCoef = Math.exp(-1 / (Math.max(0.001, p.amp.d) * sr))
+  const rCoef = Math.exp(-1 / (rel * sr))
+  let f = f0
+  let breathLp = 0
+  for (let i = 0; i < total; i++) {
+    if ((i & 15) === 0) {
+      const t = i / sr
+      let semis = -fall * Math.min(1, t / Math.max(0.05, dur / sr))
+      if (vib && t > vib.delay) {
+        semis += (vib.cents / 100) * sin01(lfo)
+        lfo += (vib.rate * 16) / sr
+        lfo -= Math.floor(lfo)
+      }
+      f = f0 * Math.pow(2, semis / 12)
+    }
+    const dt = Math.min(0.45, f / sr)
+    ph += dt
+    if (ph >= 1) ph -= 1
+    const glottal = 2 * ph - 1 - polyBlep(ph, dt)
+    breathLp += 0.5 * (rng.float() * 2 - 1 - breathLp)
+    if (i < dur) {
+      if (i < aS) env = i / aS
+      else env = p.amp.s + (env - p.amp.s) * dCoef
+    } else env *= rCoef
+    buf[i] = (glottal * (1 - p.breath) + breathLp * p.breath * 2) * env
+  }
+  const voiced = new Float32Array(total)
+  const gains = [1, 0.55, 0.3]
+  for (let k = 0; k < 3; k++) {
+    const band = buf.slice()
+    biquad(band, 'bandpass', v[k] * p.formantScale, k === 0 ? 6 : 9, sr)
+    for (let i = 0; i < total; i++) voiced[i] += band[i] * gains[k] * 3
+  }
+  // consonant: a short high-passed noise burst ("t", "s", "k") leading into the vowel
+  if (rng.chance(p.consonant)) {
+    const n = Math.min(total, Math.round(rng.range(0.015, 0.05) * sr))
+    const burst = new Float32Array(n)
+    for (let i = 0; i < n; i++) burst[i] = (rng.float() * 2 - 1) * (1 - i / n)
+    biquad(burst, 'highpass', rng.pick([2500, 4000, 6000]), 0.8, sr)
+    for (let i = 0; i < n; i++) voiced[i] += burst[i] * 0.5
+  }
+  for (let i = 0; i < total; i++) out[start + i] += voiced[i] * vel
+}
+
 // ---------------------------------------------------------------------------------------------- presets
 
 export const PRESETS = {
@@ -481,8 +579,8 @@ export const PRESETS = {
     engine: 'sub',
     osc: [{ wave: 'saw', gain: 0.7 }],
     unison: { voices: 3, spread: 16 },
-    filter: { type: 'lp', cutoff: 1500, env: 500, decay: 0.6, q: 0.15, keyTrack: 0.5 },
-    amp: { a: 0.28, d: 0.6, s: 0.9, r: 0.45 },
+    filter: { type: 'lp', cutoff: 2400, env: 600, decay: 0.6, q: 0.15, keyTrack: 0.5 },
+    amp: { a: 0.28, d: 0.6, s: 0.9, r: 0.3 },
     vibrato: { rate: 5.2, cents: 9, delay: 0.25 }
   },
   violin: {
@@ -567,6 +665,23 @@ export const PRESETS = {
     ],
     filter: { type: 'lp', cutoff: 2200, env: 1500, decay: 0.12, q: 0.2 },
     amp: { a: 0.002, d: 0.25, s: 0.75, r: 0.04 }
+  },
+  // voices
+  rapVoice: {
+    engine: 'formant',
+    breath: 0.25,
+    consonant: 0.6,
+    formantScale: 1,
+    amp: { a: 0.008, d: 0.12, s: 0.7, r: 0.03 },
+    fall: 1.5
+  },
+  vocal: {
+    engine: 'formant',
+    breath: 0.1,
+    consonant: 0.3,
+    formantScale: 1.17,
+    amp: { a: 0.03, d: 0.3, s: 0.85, r: 0.08 },
+    vibrato: { rate: 5.5, cents: 30, delay: 0.2 }
   },
   // plucked strings
   acoustic: { engine: 'pluck', brightness: 0.7, sustain: 2.5, damp: 0.08, pickPos: 0.22 },
@@ -748,7 +863,9 @@ export function makeKit(params: KitParams, rng: Rng, sr: number): Record<DrumNam
       [3710, 0.25, 0.35],
       [5350, 0.2, 0.25]
     ]
-    for (const [f, amp, d] of bell) {
+    const size = 1 + rng.normal(0, 0.06)
+    for (const [f0, amp, d] of bell) {
+      const f = f0 * size
       const e = Math.exp(-6.9 / (d * sr))
       let a = amp
       for (let i = 0; i < ride.length; i++) {

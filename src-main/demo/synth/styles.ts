@@ -14,7 +14,18 @@
  */
 import type { DrumName, InstrumentName, KitParams } from './instruments'
 
-export const GENRES = ['blues', 'classical', 'country', 'disco', 'hiphop', 'jazz', 'metal', 'pop', 'reggae', 'rock'] as const
+export const GENRES = [
+  'blues',
+  'classical',
+  'country',
+  'disco',
+  'hiphop',
+  'jazz',
+  'metal',
+  'pop',
+  'reggae',
+  'rock'
+] as const
 export type Genre = (typeof GENRES)[number]
 
 export const SCALES = {
@@ -608,7 +619,7 @@ export const STYLES: Record<Genre, Style> = {
       ],
       fill: 'none',
       crashEvery: 0,
-      levels: { kick: 2, snare: 0, hatClosed: -9 },
+      levels: { kick: 0, snare: 0, hatClosed: -6 },
       humanize: 3,
       level: 0,
       reverb: 0.05
@@ -620,7 +631,7 @@ export const STYLES: Record<Genre, Style> = {
         instruments: ['bassSub'],
         patterns: ['R------R.R------', 'R-------..R-5-..', 'R--------.....A-', 'R-----R---R-----'],
         register: [29, 41],
-        level: 0,
+        level: -3,
         velocity: [0.8, 0.95],
         reverb: 0,
         gate: 0.9
@@ -649,6 +660,26 @@ export const STYLES: Record<Genre, Style> = {
         reverb: 0.2,
         prob: 0.75,
         lead: { unit: 2, density: 0.4, motifBars: 2, form: ['A', 'A', 'A', 'A'], variation: 0, legato: 0.8 }
+      },
+      {
+        id: 'rap',
+        role: 'lead',
+        instruments: ['rapVoice'],
+        patterns: [],
+        register: [45, 55],
+        level: -7,
+        velocity: [0.6, 0.95],
+        reverb: 0.05,
+        prob: 0.8,
+        lead: {
+          unit: 1,
+          density: 0.62,
+          motifBars: 1,
+          form: ['A', 'B', 'A', 'B', 'A', 'B', 'A', '-'],
+          variation: 0.7,
+          scale: 'pentMinor',
+          legato: 0.75
+        }
       }
     ],
     core: ['keys'],
@@ -680,7 +711,7 @@ export const STYLES: Record<Genre, Style> = {
         snareTune: 240,
         snareWires: 0.7,
         snareDecay: 0.22,
-        cymbalBrightness: 0.5,
+        cymbalBrightness: 0.2,
         hatDecay: 0.05,
         brushes: true
       },
@@ -696,10 +727,10 @@ export const STYLES: Record<Genre, Style> = {
       ],
       fill: 'none',
       crashEvery: 0,
-      levels: { ride: -2, hatClosed: -10, kick: -8, snare: -10 },
+      levels: { ride: -4, hatClosed: -10, kick: -8, snare: -10 },
       humanize: 7,
       comping: true,
-      level: -6,
+      level: -10,
       reverb: 0.15
     },
     parts: [
@@ -718,7 +749,13 @@ export const STYLES: Record<Genre, Style> = {
         id: 'piano',
         role: 'chords',
         instruments: ['piano', 'epiano'],
-        patterns: ['x-....x.........', '...x-.......x-..', '......x-...x-...', 'x-.........x-...', '........'.repeat(2)],
+        patterns: [
+          'x-....x.........',
+          '...x-.......x-..',
+          '......x-...x-...',
+          'x-.........x-...',
+          '........'.repeat(2)
+        ],
         perBar: true,
         register: [52, 68],
         voicing: 'shell',
@@ -782,7 +819,12 @@ export const STYLES: Record<Genre, Style> = {
       patterns: [
         {
           name: 'double-kick',
-          lanes: { kick: 'xxxxxxxxxxxxxxxx', snare: '....X.......X...', crash: 'x.......x.......', hatClosed: '..x...x...x...x.' }
+          lanes: {
+            kick: 'xxxxxxxxxxxxxxxx',
+            snare: '....X.......X...',
+            crash: 'x.......x.......',
+            hatClosed: '..x...x...x...x.'
+          }
         },
         {
           name: 'gallop',
@@ -819,7 +861,7 @@ export const STYLES: Record<Genre, Style> = {
         patterns: ['xxxxxxxxxxxxxxxx', 'x.xxx.xxx.xxx.xx', 'x-------x-x-x-x-', 'x-x-x-x-xxxxxxxx'],
         register: [38, 50],
         voicing: 'power',
-        drive: [40, 3800],
+        drive: [40, 5000],
         level: -2,
         velocity: [0.8, 1],
         reverb: 0.08,
@@ -872,7 +914,12 @@ export const STYLES: Record<Genre, Style> = {
       patterns: [
         {
           name: 'pop',
-          lanes: { kick: 'X.....x.X.......', snare: '....X.......X...', clap: '....x.......x...', hatClosed: 'x.x.x.x.x.x.x.x.' }
+          lanes: {
+            kick: 'X.....x.X.......',
+            snare: '....X.......X...',
+            clap: '....x.......x...',
+            hatClosed: 'x.x.x.x.x.x.x.x.'
+          }
         },
         {
           name: 'pop-16',
@@ -929,9 +976,9 @@ export const STYLES: Record<Genre, Style> = {
       {
         id: 'vocal',
         role: 'lead',
-        instruments: ['synthLead', 'flute'],
+        instruments: ['vocal', 'vocal', 'synthLead', 'flute'],
         patterns: [],
-        register: [64, 81],
+        register: [62, 79],
         level: -7,
         velocity: [0.6, 0.85],
         reverb: 0.25,

@@ -2,10 +2,14 @@ import type { JobKind } from '../../../src-preload/api'
 import type { JobImpl } from '../context'
 import { computeBenchmark } from './compute-benchmark'
 import { workspaceVerify } from './workspace-verify'
+import { importBidsJob } from './import-bids'
+import { preprocessJob } from './preprocess'
 
 /** Every job kind of the contract, mapped to the code a worker runs for it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const JOB_IMPLS: Record<JobKind, JobImpl<any, unknown>> = {
   'compute.benchmark': computeBenchmark,
-  'workspace.verify': workspaceVerify
+  'workspace.verify': workspaceVerify,
+  'import.bids': importBidsJob,
+  preprocess: preprocessJob
 }
