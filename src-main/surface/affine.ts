@@ -189,9 +189,10 @@ export function parseLta(text: string, file: string): { dstToSrcWorld: Mat4; dst
     )
   }
   const nxf = lines.findIndex((l) => /^nxforms\s*=/.test(l))
-  if (nxf < 0 || lines[nxf + 1] === undefined)
-    throw new B2mError('bad_request', 'LTA lacks "nxforms" and the matrix', file)
-  const m = [2, 3, 4, 5].map((k) => numbersOf(lines[nxf + k] ?? ''))
+  // after nxforms: mean, sigma, then "1 4 4" and the 4 rows of the first transform
+  const dims = nxf < 0 ? -1 : lines.findIndex((l, i) => i > nxf && /^\d+\s+4\s+4$/.test(l))
+  if (dims < 0) throw new B2mError('bad_request', 'LTA lacks "nxforms" and the "1 4 4" matrix header', file)
+  const m = [1, 2, 3, 4].map((k) => numbersOf(lines[dims + k] ?? ''))
   if (!isMat4(m)) throw new B2mError('bad_request', 'LTA matrix is not 4x4 numbers', file)
   const srcAt = lines.findIndex((l) => l.startsWith('src volume info'))
   const dstAt = lines.findIndex((l) => l.startsWith('dst volume info'))

@@ -117,6 +117,23 @@ export const importJobs = [
         step: z.number().positive().max(60).default(1.5)
       })
       .strict()
+  }),
+  z.object({
+    kind: z.literal('import.responses'),
+    params: z
+      .object({
+        subject: z.string().min(1).max(100),
+        /** Preprocessed training responses .npy (e.g. Resp_Training.npy). */
+        train: z.string().min(1).max(4096),
+        /** Preprocessed test responses .npy, repeats averaged (e.g. Resp_Test_Mean.npy). */
+        test: z.string().min(1).max(4096),
+        /** The mask NIfTI whose nonzero voxels (x fastest) are the arrays' voxels, in order. */
+        mask: z.string().min(1).max(4096),
+        /** How the arrays are laid out: voxels x TRs (the circulating files) or TRs x voxels. */
+        layout: z.enum(['voxels-by-time', 'time-by-voxels']).default('voxels-by-time'),
+        tr: z.number().positive().max(10).default(1.5)
+      })
+      .strict()
   })
 ] as const
 

@@ -1,11 +1,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { availableParallelism, cpus } from 'node:os'
+import { benchEmbed } from './embed'
 import { benchGemm } from './gemm'
+import { benchImport } from './import'
 
 /** Every benchmark: a name and a function returning its JSON (project numbers beside a reference's). */
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
-  gemm: benchGemm
+  gemm: benchGemm,
+  import: benchImport,
+  embed: benchEmbed
 }
 
 export async function main(args: string[]): Promise<number> {

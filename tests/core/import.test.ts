@@ -266,3 +266,67 @@ describe('import from the CLI', () => {
     expect(JSON.parse(b2m('runs', '--json').stdout).subjects).toEqual([])
   })
 })
+
+describe('derivatives: preprocessed response arrays with their mask', () => {
+  async function writeDerivatives(nVoxelsOff = 0) {
+    const { writeNifti } = await import('../../src-main/formats/nifti')
+    const [X, Y, Z] = GRID
+    const mask = new Uint8Array(X * Y * Z)
+    let n = 0
+    for (let z = 0; z < Z; z++)
+      for (let y = 0; y < Y; y++)
+        for (let x = 0; x < X; x++)
+          if (inBrain(x, y, z)) {
+            mask[x + X * (y + Y * z)] = 1
+            n++
+          }
+    await writeNifti(join(dir, 'mask.nii.gz'), { dims: [X, Y, Z], data: mask, affine: AFFINE })
+    // numpy writes the arrays, voxels x TRs as the circulating Resp_*.npy files are (float64 here)
+    const py = spawnSync(
+      'python3',
+      [
+        '-c',
+        `import numpy as np
+v = ${n + nVoxelsOff}
+np.save('${dir}/Resp_Training.npy', np.arange(v * 40, dtype=np.float64).reshape(v, 40) / 7)
+np.save('${dir}/Resp_Test_Mean.npy', -np.arange(v * 10, dtype=np.float64).reshape(v, 10))`
+      ],
+      { encoding: 'utf8' }
+    )
+    expect(py.status, py.stderr).toBe(0)
+    return n
+  }
+
+  it('imports voxels x TRs arrays as a TR-grid preprocessing, transposed to TRs x voxels', async () => {
+    const n = await writeDerivatives()
+    const job = await runJob('import.responses', {
+      subject: 'sub-resp',
+      train: join(dir, 'Resp_Training.npy'),
+      test: join(dir, 'Resp_Test_Mean.npy'),
+      mask: join(dir, 'mask.nii.gz')
+    })
+    expect(job.error).toBeNull()
+    expect(job.result).toMatchObject({ train: [40, n], test: [10, n] })
+    const pre = core.workspace.catalogue.preprocessing.list()[0]
+    const train = core.workspace.readArray(pre.trainArrayId!, { verify: true })
+    // element (TR t, voxel v) = original (v, t) = (v * 40 + t) / 7
+    expect(train.data[3 * n + 5]).toBeCloseTo((5 * 40 + 3) / 7, 4)
+    expect(
+      core.workspace.catalogue.subjects.grid(core.workspace.catalogue.subjects.getByLabel('sub-resp')!.id)
+    ).not.toBeNull()
+  })
+
+  it('a voxel-count mismatch with the mask fails naming the file, leaving nothing', async () => {
+    const n = await writeDerivatives(3)
+    const job = await runJob('import.responses', {
+      subject: 'sub-resp',
+      train: join(dir, 'Resp_Training.npy'),
+      test: join(dir, 'Resp_Test_Mean.npy'),
+      mask: join(dir, 'mask.nii.gz')
+    })
+    expect(job.state).toBe('failed')
+    expect(job.error).toContain(`Resp_Training.npy: holds ${n + 3} voxels`)
+    expect(job.error).toContain(`the mask has ${n}`)
+    expect(await call('catalogue.counts')).toMatchObject({ subjects: 0, arrays: 0 })
+  })
+})

@@ -97,6 +97,52 @@ export function registerImport(program: Command): void {
     )
 
   program
+    .command('import-responses')
+    .description('import preprocessed response arrays (e.g. Resp_Training.npy, Resp_Test_Mean.npy) with their mask')
+    .requiredOption('--subject <label>', 'a new subject label')
+    .requiredOption('--train <npy>', 'training responses')
+    .requiredOption('--test <npy>', 'test responses (repeats averaged)')
+    .requiredOption('--mask <nifti>', "the mask whose nonzero voxels are the arrays' voxels")
+    .option('--layout <layout>', 'voxels-by-time (the circulating files) or time-by-voxels', 'voxels-by-time')
+    .option('--tr <s>', 'repetition time', (v) => Number(v), 1.5)
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        opts: {
+          subject: string
+          train: string
+          test: string
+          mask: string
+          layout: string
+          tr: number
+          json?: boolean
+        },
+        cmd: Command
+      ) => {
+        const job = await runJob(
+          cmd,
+          {
+            kind: 'import.responses',
+            params: {
+              subject: opts.subject,
+              train: resolve(opts.train),
+              test: resolve(opts.test),
+              mask: resolve(opts.mask),
+              layout: opts.layout as 'voxels-by-time' | 'time-by-voxels',
+              tr: opts.tr
+            }
+          },
+          { quiet: opts.json }
+        )
+        if (opts.json) return printJson(job.result)
+        const r = job.result as { train: number[]; test: number[] }
+        process.stdout.write(
+          `${opts.subject}: train ${r.train.join(' x ')}, test ${r.test.join(' x ')} (TRs x voxels)\n`
+        )
+      }
+    )
+
+  program
     .command('runs')
     .description('every imported run')
     .option('--subject <label>', 'only this subject')

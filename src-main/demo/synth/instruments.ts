@@ -169,6 +169,7 @@ function subVoice(
   }
   const aS = Math.max(1, p.amp.a * sr)
   const dCoef = Math.exp(-1 / (Math.max(0.001, p.amp.d) * sr))
+  const sus = p.amp.s
   const rCoef = Math.exp(-1 / (rel * sr))
   const fDecay = Math.exp(-BLOCK / (Math.max(0.001, p.filter.decay) * sr))
   const keyTrack = p.filter.keyTrack ?? 0
@@ -191,6 +192,7 @@ function subVoice(
   let noiseState = rng.u32() | 1
   const noiseAmt = p.noise ?? 0
   const isLp = p.filter.type === 'lp'
+  const filterEnv = p.filter.env
   for (let b0 = 0; b0 < total; b0 += BLOCK) {
     const t = b0 / sr
     let semis = 0
@@ -203,7 +205,7 @@ function subVoice(
       lfoPhase += (vib.rate * BLOCK) / sr
     }
     const f = base * Math.pow(2, semis / 12) * vibMul
-    const fc = Math.min(sr * 0.45, Math.max(30, cutoffBase + p.filter.env * fenv))
+    const fc = Math.min(sr * 0.45, Math.max(30, cutoffBase + filterEnv * fenv))
     fenv *= fDecay
     const g = Math.tan((Math.PI * fc) / sr)
     a1 = 1 / (1 + g * (g + k))
@@ -249,7 +251,7 @@ function subVoice(
       // ADSR
       if (i < dur) {
         if (i < aS) env = i / aS
-        else env = p.amp.s + (env - p.amp.s) * dCoef
+        else env = sus + (env - sus) * dCoef
       } else env *= rCoef
       out[start + i] += y * env * vel
     }
@@ -291,6 +293,7 @@ function modalVoice(
   const total = Math.min(out.length - start, Math.round(Math.min(dur / sr + rel * 5, longest + 0.05) * sr))
   const aS = Math.max(1, p.amp.a * sr)
   const dCoef = Math.exp(-1 / (Math.max(0.001, p.amp.d) * sr))
+  const sus = p.amp.s
   const rCoef = Math.exp(-1 / (rel * sr))
   const click = p.click
   const clickLen = click ? Math.round(click.time * sr) : 0
@@ -320,7 +323,7 @@ function modalVoice(
     }
     if (i < dur) {
       if (i < aS) env = i / aS
-      else env = p.amp.s + (env - p.amp.s) * dCoef
+      else env = sus + (env - sus) * dCoef
     } else env *= rCoef
     out[start + i] += x * env * vel
   }
@@ -424,9 +427,11 @@ function formantVoice(
   let env = 0
   const aS = Math.max(1, p.amp.a * sr)
   const dCoef = Math.exp(-1 / (Math.max(0.001, p.amp.d) * sr))
+  const sus = p.amp.s
   const rCoef = Math.exp(-1 / (rel * sr))
   let f = f0
   let breathLp = 0
+  const breath = p.breath
   for (let i = 0; i < total; i++) {
     if ((i & 15) === 0) {
       const t = i / sr
@@ -445,9 +450,9 @@ function formantVoice(
     breathLp += 0.5 * (rng.float() * 2 - 1 - breathLp)
     if (i < dur) {
       if (i < aS) env = i / aS
-      else env = p.amp.s + (env - p.amp.s) * dCoef
+      else env = sus + (env - sus) * dCoef
     } else env *= rCoef
-    buf[i] = (glottal * (1 - p.breath) + breathLp * p.breath * 2) * env
+    buf[i] = (glottal * (1 - breath) + breathLp * breath * 2) * env
   }
   const voiced = new Float32Array(total)
   const gains = [1, 0.55, 0.3]

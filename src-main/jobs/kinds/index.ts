@@ -4,6 +4,7 @@ import { computeBenchmark } from './compute-benchmark'
 import { workspaceVerify } from './workspace-verify'
 import { importBidsJob } from './import-bids'
 import { preprocessJob } from './preprocess'
+import { importResponsesJob } from './import-responses'
 
 /** Every job kind of the contract, mapped to the code a worker runs for it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -11,5 +12,6 @@ export const JOB_IMPLS: Record<JobKind, JobImpl<any, unknown>> = {
   'compute.benchmark': computeBenchmark,
   'workspace.verify': workspaceVerify,
   'import.bids': importBidsJob,
-  preprocess: preprocessJob
+  preprocess: preprocessJob,
+  'import.responses': importResponsesJob
 }

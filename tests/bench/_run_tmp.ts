@@ -1,2 +1,0 @@
-import { benchRidge } from './ridge'
-benchRidge().then((r) => console.log(JSON.stringify(r, null, 1)))
