@@ -222,6 +222,39 @@ ALTER TABLE preprocessing ADD COLUMN train_samples TEXT NOT NULL DEFAULT '[]';  
 ALTER TABLE preprocessing ADD COLUMN test_samples TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE preprocessing ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';
 `
+  },
+  {
+    version: 4,
+    name: 'feature set rows, stimulus audio and music libraries',
+    sql: /* sql */ `
+-- One JSON record per row of a feature set's matrix: which stimulus (or library item) and which window.
+ALTER TABLE feature_sets ADD COLUMN rows TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE feature_sets ADD COLUMN transform TEXT;         -- JSON of a fitted normalisation/PCA, or NULL
+
+ALTER TABLE libraries ADD COLUMN root TEXT;
+ALTER TABLE libraries ADD COLUMN extractor TEXT;
+ALTER TABLE libraries ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE libraries ADD COLUMN dim INTEGER;
+
+-- One row per audio file of a library; row = its row in the library's embedding matrix.
+CREATE TABLE library_items (
+  id          INTEGER PRIMARY KEY,
+  library_id  INTEGER NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
+  row         INTEGER,                 -- NULL while unreadable
+  path        TEXT NOT NULL,
+  size        INTEGER NOT NULL,
+  mtime_ms    REAL NOT NULL,
+  duration    REAL,
+  title       TEXT,
+  artist      TEXT,
+  album       TEXT,
+  genre       TEXT,
+  tags        TEXT NOT NULL DEFAULT '{}',
+  error       TEXT,                    -- why the file could not be embedded
+  UNIQUE (library_id, path)
+);
+CREATE INDEX library_items_row ON library_items(library_id, row);
+`
   }
 ]
 

@@ -122,3 +122,44 @@ export function seededRandom(seed: number): () => number {
     return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1
   }
 }
+
+let panelModel: Uint8Array | undefined
+
+/**
+ * y = T v − Vtᵀ (Wt v) − Wtᵀ (Vt v): the matrix-vector step of the blocked
+ * Householder tridiagonalisation (dlatrd), in one float64 ONNX Runtime call. T is [m, m], v [m],
+ * Vt and Wt [c, m] (the panel's reflectors and their W vectors as rows).
+ */
+export async function panelMatvec(
+  mgr: SessionManager,
+  T: Float64Array,
+  m: number,
+  v: Float64Array,
+  vt: Float64Array,
+  wt: Float64Array,
+  c: number
+): Promise<Float64Array> {
+  if (!panelModel) {
+    const g = new GraphBuilder('b2m_ridge_panel_matvec')
+    const t = g.input('T', 'float64', ['m', 'm'])
+    const x = g.input('v', 'float64', ['m', 1])
+    const vv = g.input('Vt', 'float64', ['c', 'm'])
+    const ww = g.input('Wt', 'float64', ['c', 'm'])
+    const tv = g.node('MatMul', [t, x])
+    const a = g.node('MatMul', [ww, x]) // [c, 1]
+    const b = g.node('MatMul', [vv, x])
+    const va = g.node('MatMul', [g.node('Transpose', [vv], { perm: [1, 0] }), a])
+    const wb = g.node('MatMul', [g.node('Transpose', [ww], { perm: [1, 0] }), b])
+    const y = g.node('Sub', [g.node('Sub', [tv, va]), wb], {}, { outputs: ['y'] })
+    g.output(y, 'float64', ['m', 1])
+    panelModel = g.toModel()
+  }
+  const { session } = await mgr.session(panelModel, { cacheKey: 'b2m:ridge:panel-matvec:v1' })
+  const res = await session.run({
+    T: new ort.Tensor('float64', T, [m, m]),
+    v: new ort.Tensor('float64', v, [m, 1]),
+    Vt: new ort.Tensor('float64', vt.subarray(0, c * m), [c, m]),
+    Wt: new ort.Tensor('float64', wt.subarray(0, c * m), [c, m])
+  })
+  return res.y.data as Float64Array
+}

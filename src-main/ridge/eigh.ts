@@ -15,7 +15,7 @@
  */
 import { B2mError } from '../common/errors'
 import type { SessionManager } from '../onnx/sessions'
-import { gemmUpdate, product, seededRandom } from './blas'
+import { gemmUpdate, panelMatvec, product, seededRandom } from './blas'
 
 export interface EighResult {
   /** Eigenvalues, ascending. */
@@ -378,30 +378,29 @@ async function tridiagonalize(
       for (let r = i + 2; r < m; r++) vt[vo + r] = T[Ti + r] * scal
       e[offset + i] = beta
       const v = vt.subarray(vo, vo + m)
-      // y = T22 v, T22 = T[i+1:, i+1:] (unchanged since the panel began)
+      // y = T22 v - V (Wᵀ v) - W (Vᵀ v) over the panel's earlier reflectors, T22 = T[i+1:, i+1:]
+      // (unchanged since the panel began; v is zero above i + 1 so the whole of T can be used)
       if (m - i - 1 >= ortFrom) {
-        const full = await product(mgr, T, [m, m], Float64Array.from(v), [m, 1])
-        y.set(full)
+        y.set(await panelMatvec(mgr, T, m, Float64Array.from(v), vt, wt, Math.max(1, i)))
       } else {
         matvecJs(T, m, i + 1, v, y)
-      }
-      // y -= V (Wᵀ v) + W (Vᵀ v) over the panel's earlier reflectors
-      for (let k = 0; k < i; k++) {
-        const ko = k * m
-        let sa = 0
-        let sb = 0
-        for (let r = i + 1; r < m; r++) {
-          sa += wt[ko + r] * v[r]
-          sb += vt[ko + r] * v[r]
+        for (let k = 0; k < i; k++) {
+          const ko = k * m
+          let sa = 0
+          let sb = 0
+          for (let r = i + 1; r < m; r++) {
+            sa += wt[ko + r] * v[r]
+            sb += vt[ko + r] * v[r]
+          }
+          aa[k] = sa
+          bb[k] = sb
         }
-        aa[k] = sa
-        bb[k] = sb
-      }
-      for (let k = 0; k < i; k++) {
-        const ko = k * m
-        const ak = aa[k]
-        const bk = bb[k]
-        for (let r = i + 1; r < m; r++) y[r] -= vt[ko + r] * ak + wt[ko + r] * bk
+        for (let k = 0; k < i; k++) {
+          const ko = k * m
+          const ak = aa[k]
+          const bk = bb[k]
+          for (let r = i + 1; r < m; r++) y[r] -= vt[ko + r] * ak + wt[ko + r] * bk
+        }
       }
       const t = tau[i]
       let yv = 0

@@ -66,22 +66,15 @@ class Growable {
   }
 }
 
+const cornerCols = new Int32Array(8)
+const cornerW = new Float64Array(8)
+
 /**
- * Adds the trilinear corners of voxel point (i, j, k) to `acc` (scaled by `scale`), merging repeated
- * voxels from `from` on. Returns false when the point is outside the volume.
+ * Writes the trilinear corners of voxel point (i, j, k) with non-zero weight into cornerCols/cornerW
+ * and returns how many; -1 when the point is outside the volume.
  */
-function trilinearInto(
-  i: number,
-  j: number,
-  k: number,
-  nx: number,
-  ny: number,
-  nz: number,
-  scale: number,
-  acc: Growable,
-  from: number
-): boolean {
-  if (!(i >= 0 && i <= nx - 1 && j >= 0 && j <= ny - 1 && k >= 0 && k <= nz - 1)) return false
+function trilinearCorners(i: number, j: number, k: number, nx: number, ny: number, nz: number): number {
+  if (!(i >= 0 && i <= nx - 1 && j >= 0 && j <= ny - 1 && k >= 0 && k <= nz - 1)) return -1
   let i0 = Math.floor(i)
   let j0 = Math.floor(j)
   let k0 = Math.floor(k)
@@ -93,23 +86,17 @@ function trilinearInto(
   const fy = j - j0
   const fz = k - k0
   const sxy = nx * ny
+  let n = 0
   for (let c = 0; c < 8; c++) {
     const dx = c & 1
     const dy = (c >> 1) & 1
     const dz = (c >> 2) & 1
-    const w = (dx ? fx : 1 - fx) * (dy ? fy : 1 - fy) * (dz ? fz : 1 - fz) * scale
+    const w = (dx ? fx : 1 - fx) * (dy ? fy : 1 - fy) * (dz ? fz : 1 - fz)
     if (w === 0) continue
-    const col = i0 + dx + nx * (j0 + dy) + sxy * (k0 + dz)
-    let found = -1
-    for (let e = from; e < acc.n; e++)
-      if (acc.cols[e] === col) {
-        found = e
-        break
-      }
-    if (found >= 0) acc.vals[found] += w
-    else acc.push(col, w)
+    cornerCols[n] = i0 + dx + nx * (j0 + dy) + sxy * (k0 + dz)
+    cornerW[n++] = w
   }
-  return true
+  return n
 }
 
 /** Builds the CSR matrix (one row per vertex, one column per voxel of the grid). */
@@ -145,17 +132,15 @@ export function buildMatrix(opts: BuildOptions): SparseMatrix {
       const x = p[3 * v]
       const y = p[3 * v + 1]
       const z = p[3 * v + 2]
-      trilinearInto(
+      const n = trilinearCorners(
         a00 * x + a01 * y + a02 * z + a03,
         a10 * x + a11 * y + a12 * z + a13,
         a20 * x + a21 * y + a22 * z + a23,
         nx,
         ny,
-        nz,
-        1,
-        acc,
-        acc.n
+        nz
       )
+      for (let c = 0; c < n; c++) acc.push(cornerCols[c], cornerW[c])
       rowPtr[v + 1] = acc.n
     }
   } else if (method === 'line') {
@@ -172,24 +157,34 @@ export function buildMatrix(opts: BuildOptions): SparseMatrix {
       throw new B2mError('bad_request', `line samples must be a positive integer, got ${n}`)
     acc = new Growable(nRows * 16)
     const scale = 1 / n
+    // Dense scratch row: weights summed per voxel, the touched voxels listed (and reset) per vertex.
+    const dense = new Float64Array(nx * ny * nz)
+    const touched = new Int32Array(8 * n)
     for (let v = 0; v < nRows; v++) {
-      const start = acc.n
+      let nt = 0
       for (let s = 0; s < n; s++) {
         const t = n === 1 ? 0.5 : s / (n - 1)
         const x = p[3 * v] + t * (q[3 * v] - p[3 * v])
         const y = p[3 * v + 1] + t * (q[3 * v + 1] - p[3 * v + 1])
         const z = p[3 * v + 2] + t * (q[3 * v + 2] - p[3 * v + 2])
-        trilinearInto(
+        const nc = trilinearCorners(
           a00 * x + a01 * y + a02 * z + a03,
           a10 * x + a11 * y + a12 * z + a13,
           a20 * x + a21 * y + a22 * z + a23,
           nx,
           ny,
-          nz,
-          scale,
-          acc,
-          start
+          nz
         )
+        for (let c = 0; c < nc; c++) {
+          const col = cornerCols[c]
+          if (dense[col] === 0) touched[nt++] = col
+          dense[col] += cornerW[c] * scale
+        }
+      }
+      for (let e = 0; e < nt; e++) {
+        const col = touched[e]
+        acc.push(col, dense[col])
+        dense[col] = 0
       }
       rowPtr[v + 1] = acc.n
     }

@@ -210,7 +210,7 @@ export class CortexViewer {
     }
     this.setColormap('viridis')
 
-    this.marker = new Mesh(new SphereGeometry(1, 16, 12), new MeshBasicMaterial({ color: 0xff2d55, depthTest: false }))
+    this.marker = new Mesh(new SphereGeometry(1, 16, 12), new MeshBasicMaterial({ color: 0xff2d55 }))
     this.marker.renderOrder = 10
     this.marker.visible = false
     this.scene.add(this.marker)
@@ -474,18 +474,7 @@ export class CortexViewer {
    * (when given). Resolves with the Blob; `download` (a file name) also saves it in the browser.
    */
   async snapshot(scale = 2, colorbar: ColorbarSpec | null = null, download?: string): Promise<Blob> {
-    const w = Math.max(1, Math.round(this.width * scale))
-    const h = Math.max(1, Math.round(this.height * scale))
-    const rt = new WebGLRenderTarget(w, h, { samples: 4 })
-    const pixels = new Uint8Array(w * h * 4)
-    try {
-      this.renderer.setRenderTarget(rt)
-      this.renderer.render(this.scene, this.camera)
-      this.renderer.readRenderTargetPixels(rt, 0, 0, w, h, pixels)
-    } finally {
-      this.renderer.setRenderTarget(null)
-      rt.dispose()
-    }
+    const { width: w, height: h, pixels } = this.renderPixels(scale)
     const band = colorbar ? Math.round(64 * scale) : 0
     const out = document.createElement('canvas')
     out.width = w
@@ -496,8 +485,7 @@ export class CortexViewer {
     ctx.fillStyle = `#${bg.getHexString()}`
     ctx.fillRect(0, 0, out.width, out.height)
     const img = ctx.createImageData(w, h)
-    // WebGL rows run bottom-up.
-    for (let row = 0; row < h; row++) img.data.set(pixels.subarray((h - 1 - row) * w * 4, (h - row) * w * 4), row * w * 4)
+    img.data.set(pixels)
     ctx.putImageData(img, 0, 0)
     if (colorbar) {
       const bw = Math.min(w * 0.5, 360 * scale)
@@ -519,6 +507,43 @@ export class CortexViewer {
     return blob
   }
 
+  /** Renders the current view off screen at `scale` x the CSS size; RGBA rows top-down. */
+  renderPixels(scale = 1): { width: number; height: number; pixels: Uint8Array } {
+    const w = Math.max(1, Math.round(this.width * scale))
+    const h = Math.max(1, Math.round(this.height * scale))
+    const rt = new WebGLRenderTarget(w, h, { samples: 4 })
+    const raw = new Uint8Array(w * h * 4)
+    // Figures carry the data, not the pick marker.
+    const markerShown = this.marker.visible
+    this.marker.visible = false
+    try {
+      this.renderer.setRenderTarget(rt)
+      this.renderer.render(this.scene, this.camera)
+      this.renderer.readRenderTargetPixels(rt, 0, 0, w, h, raw)
+    } finally {
+      this.renderer.setRenderTarget(null)
+      rt.dispose()
+      this.marker.visible = markerShown
+    }
+    // WebGL rows run bottom-up.
+    const pixels = new Uint8Array(w * h * 4)
+    for (let row = 0; row < h; row++) pixels.set(raw.subarray((h - 1 - row) * w * 4, (h - row) * w * 4), row * w * 4)
+    return { width: w, height: h, pixels }
+  }
+
+  /** Share of rendered pixels with visible colour (not gray): a probe for "only curvature shows". */
+  colourfulFraction(): number {
+    const { pixels } = this.renderPixels(1)
+    let n = 0
+    for (let i = 0; i < pixels.length; i += 4) {
+      const r = pixels[i]!
+      const g = pixels[i + 1]!
+      const b = pixels[i + 2]!
+      if (Math.max(r, g, b) - Math.min(r, g, b) > 24) n++
+    }
+    return n / (pixels.length / 4)
+  }
+
   requestRender(): void {
     if (this.raf || this.disposed) return
     this.raf = requestAnimationFrame(() => {
@@ -531,6 +556,7 @@ export class CortexViewer {
   render(): void {
     if (this.disposed) return
     const t = performance.now()
+    if (this.pendingFirstFrame !== null && this.hemis) this.warmUp()
     this.renderer.render(this.scene, this.camera)
     this.stats.frames++
     if (this.pendingFirstFrame !== null && this.hemis) {
@@ -543,6 +569,31 @@ export class CortexViewer {
     }
     this.stats.lastFrameMs = performance.now() - t
     this.opts.onFrame?.(this.stats)
+  }
+
+  /**
+   * Uploads every buffer the morph can need (the flat map's cut index, the pick marker) before the first
+   * frame, by drawing all meshes once into a 1x1 target: later morphs and picks upload nothing.
+   */
+  private warmUp(): void {
+    const shown = new Map<Mesh, boolean>()
+    for (const h of HEMIS)
+      for (const m of [this.hemis![h].meshFull, this.hemis![h].meshCut]) {
+        if (!m) continue
+        shown.set(m, m.visible)
+        m.visible = true
+      }
+    shown.set(this.marker, this.marker.visible)
+    this.marker.visible = true
+    const rt = new WebGLRenderTarget(1, 1)
+    try {
+      this.renderer.setRenderTarget(rt)
+      this.renderer.render(this.scene, this.camera)
+    } finally {
+      this.renderer.setRenderTarget(null)
+      rt.dispose()
+      for (const [m, v] of shown) m.visible = v
+    }
   }
 
   dispose(): void {
