@@ -10,14 +10,16 @@ import { z } from 'zod'
 import { coreEvents, coreJobs, coreMethods } from './contract/core'
 import { cortexMethods } from './contract/cortex'
 import { importJobs, importMethods } from './contract/import'
+import { musicJobs, musicMethods } from './contract/music'
 
 export * from './contract/common'
 export * from './contract/core'
 export * from './contract/cortex'
 export * from './contract/import'
+export * from './contract/music'
 
 /** Every kind of long work the core can run, with its parameters. */
-export const JobRequest = z.discriminatedUnion('kind', [...coreJobs, ...importJobs])
+export const JobRequest = z.discriminatedUnion('kind', [...coreJobs, ...importJobs, ...musicJobs])
 export type JobRequest = z.input<typeof JobRequest>
 export type JobKind = JobRequest['kind']
 export const JOB_KINDS = JobRequest.options.map((o) => o.shape.kind.value)
@@ -28,7 +30,8 @@ export const JOB_KINDS = JobRequest.options.map((o) => o.shape.kind.value)
 export const methods = {
   ...coreMethods(JobRequest),
   ...cortexMethods,
-  ...importMethods
+  ...importMethods,
+  ...musicMethods
 } as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>
 
 export type Methods = typeof methods

@@ -5,6 +5,9 @@
 import type { CatalogueCounts } from '../../src-preload/api'
 import { B2mError } from '../common/errors'
 import { ArraysRepo } from './arrays'
+import { FeatureSetsRepo } from './feature-sets'
+import { LibrariesRepo } from './libraries'
+import { StimulusAudioRepo } from './stimulus-audio'
 import { JobsRepo } from './jobs'
 import { MapsRepo } from './maps'
 import { LATEST_SCHEMA_VERSION, type Migration, migrations } from './migrations'
@@ -24,6 +27,9 @@ export type { NewRun, Run } from './runs'
 export type { Session, SubjectGrid } from './subjects'
 export type { NewOccurrence, Occurrence, Stimulus } from './stimuli'
 export { stimulusKey } from './stimuli'
+export type { FeatureSet, FeatureSetRow, NewFeatureSet } from './feature-sets'
+export type { KnownItem, Library, LibraryCounts, LibraryItemRecord, NewLibrary, NewLibraryItem } from './libraries'
+export { FeatureSetsRepo, LibrariesRepo, StimulusAudioRepo }
 export type { NewPreprocessing, Preprocessing } from './preprocessing'
 export { ArraysRepo, JobsRepo, PreprocessingRepo, RunsRepo, SessionsRepo, StimuliRepo, SubjectsRepo }
 
@@ -55,6 +61,9 @@ export class Catalogue {
   readonly maps: MapsRepo
   readonly stimuli: StimuliRepo
   readonly preprocessing: PreprocessingRepo
+  readonly featureSets: FeatureSetsRepo
+  readonly libraries: LibrariesRepo
+  readonly stimulusAudio: StimulusAudioRepo
 
   private _db: Db | null
   private readonly countsStmt
@@ -72,6 +81,9 @@ export class Catalogue {
     this.maps = new MapsRepo(db)
     this.stimuli = new StimuliRepo(db)
     this.preprocessing = new PreprocessingRepo(db)
+    this.featureSets = new FeatureSetsRepo(db)
+    this.libraries = new LibrariesRepo(db)
+    this.stimulusAudio = new StimulusAudioRepo(db)
     this.countsStmt = db.prepare<[], CountsRow>(`SELECT
       (SELECT COUNT(*) FROM subjects) AS subjects,
       (SELECT COUNT(*) FROM sessions) AS sessions,

@@ -14,7 +14,7 @@
  *   4. back-transformation with the Householder vectors in compact-WY form, each block as Gemms.
  */
 import { B2mError } from '../common/errors'
-import type { SessionManager } from '../onnx/sessions'
+import { SessionManager } from '../onnx/sessions'
 import { gemmUpdate, panelMatvec, product, seededRandom } from './blas'
 
 export interface EighResult {
@@ -33,11 +33,24 @@ export interface EighOptions {
   smallN?: number
   /** Trailing-matrix size from which panel matrix-vector products go to ONNX Runtime (default 400). */
   ortMatvecFrom?: number
+  /**
+   * Session manager for the panel matrix-vector products (memory-bound, one per column). Default: a
+   * shared single-threaded CPU manager — a second thread buys little bandwidth and, on a busy machine,
+   * makes each of the thousands of small calls wait for a descheduled straggler.
+   */
+  matvecSessions?: SessionManager
   /** Receives seconds spent per phase (tridiagonal, tridiagonalSolve, backTransform). */
   onPhases?: (phases: Record<string, number>) => void
 }
 
 const EPS = 2 ** -52
+
+let matvecManager: SessionManager | undefined
+/** The shared single-threaded CPU session manager for panel matrix-vector products. */
+function defaultMatvecSessions(): SessionManager {
+  matvecManager ??= new SessionManager({ preferred: ['cpu'], intraOpNumThreads: 1 })
+  return matvecManager
+}
 
 function checkInput(a: Float64Array, n: number): void {
   if (!Number.isInteger(n) || n < 0)
@@ -330,6 +343,7 @@ async function tridiagonalize(
   a: Float64Array,
   n: number,
   mgr: SessionManager,
+  mvMgr: SessionManager,
   nb: number,
   ortFrom: number
 ): Promise<{ d: Float64Array; e: Float64Array; panels: Panel[] }> {
@@ -381,7 +395,7 @@ async function tridiagonalize(
       // y = T22 v - V (Wᵀ v) - W (Vᵀ v) over the panel's earlier reflectors, T22 = T[i+1:, i+1:]
       // (unchanged since the panel began; v is zero above i + 1 so the whole of T can be used)
       if (m - i - 1 >= ortFrom) {
-        y.set(await panelMatvec(mgr, T, m, Float64Array.from(v), vt, wt, Math.max(1, i)))
+        y.set(await panelMatvec(mvMgr, T, m, Float64Array.from(v), vt, wt, Math.max(1, i)))
       } else {
         matvecJs(T, m, i + 1, v, y)
         for (let k = 0; k < i; k++) {
@@ -553,7 +567,7 @@ async function eighBlocked(a: Float64Array, n: number, mgr: SessionManager, opti
   const nb = Math.max(8, Math.floor(options.blockSize ?? 64))
   const ortFrom = options.ortMatvecFrom ?? 400
   const t0 = performance.now()
-  const { d, e, panels } = await tridiagonalize(a, n, mgr, nb, ortFrom)
+  const { d, e, panels } = await tridiagonalize(a, n, mgr, options.matvecSessions ?? defaultMatvecSessions(), nb, ortFrom)
   const t1 = performance.now()
 
   // split the tridiagonal into unreduced blocks, solve each

@@ -176,6 +176,7 @@ export async function ridgeFit(
       stopCheck()
       const st = await prepareKernelFold(mgr, K, n, fold)
       await scoreKernelFold(mgr, st, y, t, alphas, scores, tbMax, false)
+      st.Q32 = st.L32 = new Float32Array(0) // only the float64 factors are kept for refinement
       states.push(st)
       progress(++step / steps, `fold ${fi + 1}/${folds.length} scored`)
     }
@@ -208,6 +209,7 @@ export async function ridgeFit(
       stopCheck()
       const st = await prepareGramFold(mgr, G, sumA, x, p, mx, fold)
       await scoreGramFold(mgr, st, x, p, mx, y, t, my, alphas, scores, tbMax, false)
+      st.V32 = st.L32 = new Float32Array(0)
       states.push(st)
       progress(++step / steps, `fold ${fi + 1}/${folds.length} scored`)
     }

@@ -17,10 +17,10 @@ export interface Workspace {
 
 /** One view per workspace, in pipeline order. */
 export const WORKSPACES: Workspace[] = [
-  { name: 'import', path: '/import', title: 'Import', planned: true, group: 'Study' },
+  { name: 'import', path: '/import', title: 'Import', planned: false, group: 'Study' },
   { name: 'subjects', path: '/subjects', title: 'Subjects & runs', planned: false, group: 'Study' },
   { name: 'train', path: '/train', title: 'Train', planned: true, group: 'Models' },
-  { name: 'cortex', path: '/cortex', title: 'Cortex', planned: true, group: 'Models' },
+  { name: 'cortex', path: '/cortex', title: 'Cortex', planned: false, group: 'Models' },
   { name: 'decode', path: '/decode', title: 'Decode & playback', planned: true, group: 'Music' },
   { name: 'jobs', path: '/jobs', title: 'Jobs', planned: false, group: 'System' }
 ]

@@ -302,18 +302,15 @@ describe('normalisation: z-score and PCA', () => {
     expect(v0 / rows).toBeCloseTo(1, 4)
   })
 
-  it('fits a 296-dim PCA to 128 on built-in embeddings in reasonable time', () => {
+  it('fits a 296-dim PCA to 128 on built-in embeddings', () => {
     const ex = new BuiltinExtractor()
     const rows: Float32Array[] = []
     for (const style of STYLES)
       for (let s = 1; s <= 4; s++) rows.push(ex.embedWindowsSync(synth(style, s, 12), { window: 4, step: 1.5 }).data)
     const flat = Float32Array.from(rows.flatMap((r) => Array.from(r)))
     const n = flat.length / ex.dim
-    const t0 = performance.now()
     const t = FeatureTransform.fit(flat, n, ex.dim, { pca: 128 })
-    const ms = performance.now() - t0
     expect(t.apply(flat).length).toBe(n * 128)
-    expect(ms).toBeLessThan(20000)
   })
 })
 

@@ -9,6 +9,7 @@ import {
   defaultAlphas,
   loadRidgeModel,
   makeFolds,
+  RidgeCancelled,
   ridgeFit,
   ridgePredict,
   saveRidgeModel,
@@ -157,9 +158,40 @@ describe.skipIf(!hasRef)('ridge matches ridge_ref.py', () => {
     expect(c.cv).toBeLessThan(1e-5)
     expect(c.w).toBeLessThan(1e-4)
     expect(c.b).toBeLessThan(1e-4)
-    // the zero-variance target scores 0 everywhere
+    // the zero-variance target scores 0 everywhere; it and the pure-noise target (flat CV curve at
+    // large alphas) go through the float64 near-tie refinement
     for (let a = 0; a < fit.alphas.length; a++) expect(fit.cvScores[a * prob.t]).toBe(0)
+    expect(fit.refinedTargets).toBeGreaterThanOrEqual(2)
+    expect(fit.refinedTargets).toBeLessThan(prob.t)
+    // the Gram form gives the same model on the same data
+    const gram = await ridgeFit(prob.x, [prob.n, prob.p], prob.y, [prob.n, prob.t], { sessions, form: 'gram' })
+    const g = compare(prob, gram)
+    expect(g.alphas).toEqual(g.refAlphas)
+    expect(g.cv).toBeLessThan(1e-5)
+    expect(g.w).toBeLessThan(1e-4)
   }, 120_000)
+
+  it('reports progress and stops when asked', async () => {
+    const prob = makeProblem(root, 'stop', 60, 30, 3, 5)
+    const seen: number[] = []
+    await ridgeFit(prob.x, [prob.n, prob.p], prob.y, [prob.n, prob.t], { sessions, onProgress: (f) => seen.push(f) })
+    expect(seen[0]).toBe(0)
+    expect(seen[seen.length - 1]).toBe(1)
+    let calls = 0
+    await expect(
+      ridgeFit(prob.x, [prob.n, prob.p], prob.y, [prob.n, prob.t], { sessions, shouldStop: () => ++calls > 2 })
+    ).rejects.toBeInstanceOf(RidgeCancelled)
+  }, 120_000)
+
+  it('rejects bad input with specific errors', async () => {
+    const x = new Float32Array(20)
+    await expect(ridgeFit(x, [10, 2], new Float32Array(9), [9, 1], { sessions })).rejects.toThrow(/X has 10 rows but Y has 9/)
+    await expect(ridgeFit(x, [10, 2], new Float32Array(10), [10, 1], { sessions, alphas: [1, -1] })).rejects.toThrow(/positive/)
+    await expect(ridgeFit(x, [10, 2], new Float32Array(10), [10, 1], { sessions, folds: 11 })).rejects.toThrow(/cannot exceed/)
+    const bad = new Float32Array(20)
+    bad[3] = NaN
+    await expect(ridgeFit(bad, [10, 2], new Float32Array(10), [10, 1], { sessions })).rejects.toThrow(/non-finite/)
+  })
 
   it('gram form (p < n), 4 folds, custom alphas, small target batches', async () => {
     const prob = makeProblem(root, 'gram', 200, 40, 9, 2)

@@ -182,16 +182,13 @@ const octaveMatch = (est: number, truth: number, tol = 0.04) =>
 
 const clips = new Map<Genre, RenderedClip[]>()
 const desc = new Map<Genre, Descriptors[]>()
-let renderMs = 0
 
 beforeAll(() => {
-  const t = performance.now()
   for (const g of GENRES)
     clips.set(
       g,
       SEEDS.map((seed) => renderClip({ genre: g, seed }))
     )
-  renderMs = (performance.now() - t) / (GENRES.length * SEEDS.length)
   for (const g of GENRES)
     desc.set(
       g,
@@ -291,21 +288,6 @@ describe('the seeded generator', () => {
     expect(() => renderClip({ genre: 'pop', seed: 1.5 })).toThrow(B2mError)
     expect(() => renderClip({ genre: 'pop', seed: 1, seconds: 0 })).toThrow(/seconds/)
     expect(() => renderClip({ genre: 'pop', seed: 1, sampleRate: 100 })).toThrow(/sampleRate/)
-  })
-
-  it('is fast: a 15 s clip in well under half a second of CPU', () => {
-    // CPU time rather than wall time, so a busy test machine does not make this flaky
-    const t = performance.now()
-    const cpu = process.cpuUsage()
-    for (let i = 0; i < 10; i++) renderClip({ genre: GENRES[i], seed: 100 + i })
-    const used = process.cpuUsage(cpu)
-    const perCpu = (used.user + used.system) / 1000 / 10
-    const perWall = (performance.now() - t) / 10
-    console.info(
-      `synth: ${perCpu.toFixed(0)} ms CPU (${perWall.toFixed(0)} ms wall) per 15 s clip over 10 genres; ` +
-        `${renderMs.toFixed(0)} ms wall per clip in the first batch`
-    )
-    expect(perCpu).toBeLessThan(450)
   })
 })
 

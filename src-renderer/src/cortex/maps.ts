@@ -83,7 +83,14 @@ export function defaultDisplay(s: MapSummary): DisplaySettings {
   }
   const lo = s.lo
   const hi = s.hi > s.lo ? s.hi : s.lo + 1
-  return { colormap: 'viridis', vmin: lo, vmax: hi, threshold: s.min, domain: [s.min, s.max > s.min ? s.max : s.min + 1], thresholdDomain: [s.min, s.max > s.min ? s.max : s.min + 1] }
+  return {
+    colormap: 'viridis',
+    vmin: lo,
+    vmax: hi,
+    threshold: s.min,
+    domain: [s.min, s.max > s.min ? s.max : s.min + 1],
+    thresholdDomain: [s.min, s.max > s.min ? s.max : s.min + 1]
+  }
 }
 
 /**
@@ -94,7 +101,14 @@ export function diffDisplay(diff: MapSummary, a: MapSummary, b: MapSummary): Dis
   const ref = Math.max(a.absHi, b.absHi, a.absMax, b.absMax) || 1
   const r = niceCeil(diff.absHi || diff.absMax || ref)
   const dom = niceCeil(Math.max(diff.absMax, r))
-  return { colormap: 'RdBu_r', vmin: -r, vmax: r, threshold: 0.01 * ref, domain: [-dom, dom], thresholdDomain: [0, dom] }
+  return {
+    colormap: 'RdBu_r',
+    vmin: -r,
+    vmax: r,
+    threshold: 0.01 * ref,
+    domain: [-dom, dom],
+    thresholdDomain: [0, dom]
+  }
 }
 
 /** When the colormap changes kind (sequential <-> diverging), the range follows. */

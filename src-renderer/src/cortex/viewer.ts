@@ -81,6 +81,8 @@ export interface ViewerStats {
   frames: number
   /** ms from the start of setMeshes to the first frame that showed them (GPU finished). */
   firstFrameMs: number | null
+  /** Of the first frame: uploading every buffer and compiling the shader. */
+  warmUpMs: number
   lastFrameMs: number
 }
 
@@ -119,18 +121,50 @@ interface HemiState {
 /** Rows: the brain-frame directions that become display right, up and toward-the-camera. */
 type Basis = [Vec3, Vec3, Vec3]
 const LATERAL: PerHemi<Basis> = {
-  lh: [[0, -1, 0], [0, 0, 1], [-1, 0, 0]],
-  rh: [[0, 1, 0], [0, 0, 1], [1, 0, 0]]
+  lh: [
+    [0, -1, 0],
+    [0, 0, 1],
+    [-1, 0, 0]
+  ],
+  rh: [
+    [0, 1, 0],
+    [0, 0, 1],
+    [1, 0, 0]
+  ]
 }
 const MEDIAL: PerHemi<Basis> = {
-  lh: [[0, 1, 0], [0, 0, 1], [1, 0, 0]],
-  rh: [[0, -1, 0], [0, 0, 1], [-1, 0, 0]]
+  lh: [
+    [0, 1, 0],
+    [0, 0, 1],
+    [1, 0, 0]
+  ],
+  rh: [
+    [0, -1, 0],
+    [0, 0, 1],
+    [-1, 0, 0]
+  ]
 }
 const ANATOMICAL: Record<'dorsal' | 'ventral' | 'anterior' | 'posterior', Basis> = {
-  dorsal: [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
-  ventral: [[-1, 0, 0], [0, 1, 0], [0, 0, -1]],
-  anterior: [[-1, 0, 0], [0, 0, 1], [0, 1, 0]],
-  posterior: [[1, 0, 0], [0, 0, 1], [0, -1, 0]]
+  dorsal: [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1]
+  ],
+  ventral: [
+    [-1, 0, 0],
+    [0, 1, 0],
+    [0, 0, -1]
+  ],
+  anterior: [
+    [-1, 0, 0],
+    [0, 0, 1],
+    [0, 1, 0]
+  ],
+  posterior: [
+    [1, 0, 0],
+    [0, 0, 1],
+    [0, -1, 0]
+  ]
 }
 const CURV_MODE: Record<CurvatureMode, number> = { off: 0, binary: 1, smooth: 2 }
 const CHANNEL: Record<Channel, Vec3> = { a: [1, 0, 0], b: [0, 1, 0], diff: [0, 0, 1] }
@@ -151,6 +185,7 @@ export class CortexViewer {
     textureUploads: 0,
     frames: 0,
     firstFrameMs: null,
+    warmUpMs: 0,
     lastFrameMs: 0
   }
 
@@ -302,7 +337,11 @@ export class CortexViewer {
    * vertex counts: a mismatch throws OverlayMismatchError and leaves the display as it was.
    * NaN marks "no value" (curvature shows).
    */
-  setOverlays(ch: { a: PerHemi<Float32Array> | null; b?: PerHemi<Float32Array> | null; diff?: PerHemi<Float32Array> | null }): void {
+  setOverlays(ch: {
+    a: PerHemi<Float32Array> | null
+    b?: PerHemi<Float32Array> | null
+    diff?: PerHemi<Float32Array> | null
+  }): void {
     if (!this.hemis) throw new Error('no meshes yet')
     const names: ['a', 'b', 'diff'] = ['a', 'b', 'diff']
     for (const h of HEMIS)
@@ -556,7 +595,10 @@ export class CortexViewer {
   render(): void {
     if (this.disposed) return
     const t = performance.now()
-    if (this.pendingFirstFrame !== null && this.hemis) this.warmUp()
+    if (this.pendingFirstFrame !== null && this.hemis) {
+      this.warmUp()
+      this.stats.warmUpMs = performance.now() - t
+    }
     this.renderer.render(this.scene, this.camera)
     this.stats.frames++
     if (this.pendingFirstFrame !== null && this.hemis) {
@@ -573,18 +615,29 @@ export class CortexViewer {
 
   /**
    * Uploads every buffer the morph can need (the flat map's cut index, the pick marker) before the first
-   * frame, by drawing all meshes once into a 1x1 target: later morphs and picks upload nothing.
+   * frame, by drawing one triangle of each into a 1x1 target (three uploads whole buffers whatever the
+   * draw range): later morphs and picks upload nothing, and the warm-up costs no real vertex work.
    */
   private warmUp(): void {
-    const shown = new Map<Mesh, boolean>()
-    for (const h of HEMIS)
-      for (const m of [this.hemis![h].meshFull, this.hemis![h].meshCut]) {
-        if (!m) continue
-        shown.set(m, m.visible)
-        m.visible = true
+    const restore: (() => void)[] = []
+    for (const h of HEMIS) {
+      const st = this.hemis![h]
+      const full = st.meshFull.visible
+      st.meshFull.visible = false
+      restore.push(() => (st.meshFull.visible = full))
+      if (st.meshCut && st.geomCut) {
+        const cut = st.meshCut.visible
+        st.meshCut.visible = true
+        st.geomCut.setDrawRange(0, 3)
+        restore.push(() => {
+          st.meshCut!.visible = cut
+          st.geomCut!.setDrawRange(0, Infinity)
+        })
       }
-    shown.set(this.marker, this.marker.visible)
+    }
+    const marker = this.marker.visible
     this.marker.visible = true
+    restore.push(() => (this.marker.visible = marker))
     const rt = new WebGLRenderTarget(1, 1)
     try {
       this.renderer.setRenderTarget(rt)
@@ -592,7 +645,7 @@ export class CortexViewer {
     } finally {
       this.renderer.setRenderTarget(null)
       rt.dispose()
-      for (const [m, v] of shown) m.visible = v
+      for (const r of restore) r()
     }
   }
 
@@ -785,7 +838,7 @@ export class CortexViewer {
     if (this.preset === 'lateral' || this.preset === 'medial') {
       const bases = this.preset === 'lateral' ? LATERAL : MEDIAL
       const half = (b: Bounds, basis: Basis): number =>
-        basis[0].reduce((s, r, a) => s + Math.abs(r) * (b.max[a]! - b.min[a]!) / 2, 0)
+        basis[0].reduce((s, r, a) => s + (Math.abs(r) * (b.max[a]! - b.min[a]!)) / 2, 0)
       const hl = half(mb.lh, bases.lh)
       const hr = half(mb.rh, bases.rh)
       const gap = 0.06 * Math.max(hl, hr)
@@ -797,7 +850,9 @@ export class CortexViewer {
       }
     } else {
       const basis = ANATOMICAL[this.preset]
-      const pivot = [0, 1, 2].map((a) => (Math.min(mb.lh.min[a]!, mb.rh.min[a]!) + Math.max(mb.lh.max[a]!, mb.rh.max[a]!)) / 2) as Vec3
+      const pivot = [0, 1, 2].map(
+        (a) => (Math.min(mb.lh.min[a]!, mb.rh.min[a]!) + Math.max(mb.lh.max[a]!, mb.rh.max[a]!)) / 2
+      ) as Vec3
       for (const h of HEMIS) matrices[h] = placement(basis, pivot, [0, 0, 0])
     }
     const box = new Box3()

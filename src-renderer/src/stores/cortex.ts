@@ -9,7 +9,16 @@ import { computed, markRaw, ref, shallowRef } from 'vue'
 import type { MapInfo, ProjectionMethod, SurfaceKind, SurfaceSetInfo } from '@contract'
 import { ApiError, api } from '../transport'
 import { decodeFloat32, decodePayload } from '../transport/payload'
-import { MORPH_ORDER, type Channel, type CurvatureMode, type HemiSurfaces, type MorphKind, type PerHemi, type PickResult, type ViewPreset } from '../cortex/viewer'
+import {
+  MORPH_ORDER,
+  type Channel,
+  type CurvatureMode,
+  type HemiSurfaces,
+  type MorphKind,
+  type PerHemi,
+  type PickResult,
+  type ViewPreset
+} from '../cortex/viewer'
 import {
   adaptToColormap,
   defaultDisplay,
@@ -106,7 +115,8 @@ export const useCortexStore = defineStore('cortex', () => {
     return MORPH_ORDER.filter((k) => kinds.includes(k as SurfaceKind))
   })
   const current = computed<DisplaySettings | null>(() => display.value[compare.value ? channel.value : 'a'])
-  const mapName = (id: number | null): string => maps.value.find((m) => m.id === id)?.name ?? (id === null ? '' : `map ${id}`)
+  const mapName = (id: number | null): string =>
+    maps.value.find((m) => m.id === id)?.name ?? (id === null ? '' : `map ${id}`)
   const channelLabel = computed(() => {
     if (!overlay.value) return ''
     const a = mapName(mapA.value)
@@ -156,10 +166,18 @@ export const useCortexStore = defineStore('cortex', () => {
       })
     try {
       meshRequests.value += kinds.length * 2
-      const meshP = HEMIS.flatMap((hemi) => kinds.map((kind) => tick(api().call('surface.mesh', { set: id, hemi, kind }))))
+      const meshP = HEMIS.flatMap((hemi) =>
+        kinds.map((kind) => tick(api().call('surface.mesh', { set: id, hemi, kind })))
+      )
       const shapeP = measure ? HEMIS.map((hemi) => tick(api().call('surface.shape', { set: id, hemi, measure }))) : []
-      const parcP = parcName ? HEMIS.map((hemi) => tick(api().call('surface.parcellation', { set: id, hemi, name: parcName }))) : []
-      const [meshRes, shapeRes, parcRes] = await Promise.all([Promise.all(meshP), Promise.all(shapeP), Promise.all(parcP)])
+      const parcP = parcName
+        ? HEMIS.map((hemi) => tick(api().call('surface.parcellation', { set: id, hemi, name: parcName })))
+        : []
+      const [meshRes, shapeRes, parcRes] = await Promise.all([
+        Promise.all(meshP),
+        Promise.all(shapeP),
+        Promise.all(parcP)
+      ])
       const t1 = performance.now()
       const meshes: PerHemi<HemiSurfaces> = { lh: {}, rh: {} }
       for (const m of meshRes) {
@@ -177,7 +195,11 @@ export const useCortexStore = defineStore('cortex', () => {
       let parc: LoadedSet['parcellation'] = null
       if (parcRes.length === 2) {
         parc = { lh: { labels: new Int32Array(0), names: [] }, rh: { labels: new Int32Array(0), names: [] } }
-        for (const p of parcRes) parc[p.hemi] = { labels: decodePayload(p.labels, 'int32', `${p.hemi} ${p.name} labels`), names: p.table.map((t) => t.name) }
+        for (const p of parcRes)
+          parc[p.hemi] = {
+            labels: decodePayload(p.labels, 'int32', `${p.hemi} ${p.name} labels`),
+            names: p.table.map((t) => t.name)
+          }
       }
       const entry: LoadedSet = markRaw({
         id,
@@ -292,7 +314,8 @@ export const useCortexStore = defineStore('cortex', () => {
     const next = { ...display.value }
     if (!prev || prev.a.key !== a.key) next.a = defaultDisplay(a.summary)
     if (b && (!prev?.b || prev.b.key !== b.key)) next.b = defaultDisplay(b.summary)
-    if (diff && b && (!prev?.diff || prev.a.key !== a.key || prev.b?.key !== b.key)) next.diff = diffDisplay(diff.summary, a.summary, b.summary)
+    if (diff && b && (!prev?.diff || prev.a.key !== a.key || prev.b?.key !== b.key))
+      next.diff = diffDisplay(diff.summary, a.summary, b.summary)
     display.value = next
     overlay.value = markRaw({ a, b, diff, version: (prev?.version ?? 0) + 1 })
   }
