@@ -30,13 +30,14 @@ export class Core {
   private constructor(
     readonly workspace: Workspace,
     readonly sessions: SessionManager,
-    readonly face: Face
+    readonly face: Face,
+    private readonly log?: CoreOptions['log']
   ) {}
 
   static open(root: string, opts: CoreOptions): Core {
     const workspace = Workspace.open(root, { cleanTmp: false })
     try {
-      const core = new Core(workspace, new SessionManager({ log: opts.log }), opts.face)
+      const core = new Core(workspace, new SessionManager({ log: opts.log }), opts.face, opts.log)
       if (opts.runJobs) core.startRunner()
       return core
     } catch (err) {
@@ -54,6 +55,8 @@ export class Core {
     const runner = new JobRunner({ catalogue: this.workspace.catalogue, workspaceRoot: this.workspace.root })
     // Holding the jobs lock makes this process the workspace's owner: leftovers of a killed run go now.
     this.workspace.cleanTmp()
+    for (const orphan of this.workspace.sweepOrphanArrays())
+      this.log?.('warn', `removed ${orphan}: an array file no catalogue entry lists (left by an interrupted job)`)
     runner.events.on('job.update', (job) => this.events.emit('job.update', job))
     runner.events.on('job.log', (line) => this.events.emit('job.log', line))
     this.runnerInstance = runner

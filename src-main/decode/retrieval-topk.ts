@@ -59,7 +59,7 @@ export class TopK {
       if (l >= n) break
       const r = l + 1
       let c = l
-      if (r < n && worse(s[l], ix[l], s[r], ix[r])) c = r
+      if (r < n && worse(s[r], ix[r], s[l], ix[l])) c = r
       // the worst child moves up only while it ranks below the new item
       if (!worse(s[c], ix[c], score, idx)) break
       s[i] = s[c]

@@ -21,19 +21,24 @@ import { TopK } from './retrieval-topk'
 
 export type ScoreMethod = 'auto' | 'js' | 'gemm'
 
-/** Up to this many queries, 'auto' scores with the JS scan instead of a GEMM. */
-export const JS_MAX_QUERIES = 1
+/**
+ * Up to this many queries, 'auto' scores with the JS scan instead of a GEMM. Measured (tests/bench/
+ * retrieval.ts, 106,574 x 128, 2 cores): the GEMM wins already at q = 1 (the library streams through
+ * MLAS's SIMD kernels on every core; the scalar JS scan is ~4x slower), so 'auto' uses the JS scan only
+ * when no SessionManager is given.
+ */
+export const JS_MAX_QUERIES = 0
 
-/** Default bound on one chunk's score block (elements): 8 Mi floats = 32 MB. */
-export const DEFAULT_SCORE_BLOCK = 8 << 20
+/** Default bound on one chunk's score block (elements): 4 Mi floats = 16 MB. */
+export const DEFAULT_SCORE_BLOCK = 4 << 20
 
 export interface RetrievalQueryOptions {
   /** How many neighbours per query (clamped to the library size). */
   k: number
   method?: ScoreMethod
-  /** Needed for 'gemm' (and for 'auto' when it picks 'gemm'). */
+  /** Needed for 'gemm'; without it 'auto' uses the JS scan. */
   sessions?: SessionManager
-  /** Library rows scored per GEMM call (default: DEFAULT_SCORE_BLOCK / q, at least 4096). */
+  /** Library rows scored per GEMM call (default: DEFAULT_SCORE_BLOCK / q, at least 4096, at most N). */
   chunkRows?: number
 }
 
@@ -119,9 +124,9 @@ export class CosineIndex {
     return new CosineIndex(dst, rows, dim, zero)
   }
 
-  /** The method 'auto' uses for `queries` queries. */
-  static autoMethod(queries: number): 'js' | 'gemm' {
-    return queries <= JS_MAX_QUERIES ? 'js' : 'gemm'
+  /** The method 'auto' uses for `queries` queries (the JS scan when there is no SessionManager). */
+  static autoMethod(queries: number, haveSessions = true): 'js' | 'gemm' {
+    return !haveSessions || queries <= JS_MAX_QUERIES ? 'js' : 'gemm'
   }
 
   /** The k nearest library rows (by cosine) of each of `nQueries` rows of `queries` (nQueries x dim). */
@@ -133,7 +138,7 @@ export class CosineIndex {
     const want = options.method ?? 'auto'
     if (want !== 'auto' && want !== 'js' && want !== 'gemm')
       throw new B2mError('bad_request', `unknown scoring method '${String(want)}' (auto, js or gemm)`)
-    const method = want === 'auto' ? CosineIndex.autoMethod(nQueries) : want
+    const method = want === 'auto' ? CosineIndex.autoMethod(nQueries, options.sessions !== undefined) : want
     const indices = new Int32Array(nQueries * k)
     const scores = new Float32Array(nQueries * k)
     const result: RetrievalResult = { queries: nQueries, k, indices, scores, method }

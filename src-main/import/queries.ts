@@ -119,3 +119,14 @@ export function preprocessingInfo(ws: Workspace, subject?: string): Preprocessin
     }
   })
 }
+
+/** The q-th and (1-q)-th quantiles of the finite values, from a sorted sample (display ranges). */
+export function percentileRange(values: Float32Array, lowQ: number, highQ: number): { low: number; high: number } {
+  const step = Math.max(1, Math.floor(values.length / 200_000))
+  const sample: number[] = []
+  for (let i = 0; i < values.length; i += step) if (Number.isFinite(values[i])) sample.push(values[i])
+  if (sample.length === 0) return { low: 0, high: 0 }
+  sample.sort((a, b) => a - b)
+  const at = (q: number) => sample[Math.min(sample.length - 1, Math.max(0, Math.round(q * (sample.length - 1))))]
+  return { low: at(lowQ), high: at(highQ) }
+}

@@ -68,7 +68,7 @@ export class JobRunner {
     this.cat = opts.catalogue
     this.root = opts.workspaceRoot
     this.maxConcurrent = opts.maxConcurrent ?? Math.max(1, Math.floor(availableParallelism() / 2))
-    this.graceMs = opts.cancelGraceMs ?? 3000
+    this.graceMs = opts.cancelGraceMs ?? 10_000
     this.progressMs = opts.progressIntervalMs ?? 200
     this.script = opts.workerScript ?? workerScript()
     this.lock = acquireLock(join(this.root, 'jobs.lock'))

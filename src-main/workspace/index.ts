@@ -160,6 +160,27 @@ export class Workspace {
     return removed
   }
 
+  /**
+   * Deletes array files the catalogue does not list: what a process killed between renaming a batch
+   * into place and committing it left behind. Only the workspace's owner calls this, before any job runs.
+   */
+  sweepOrphanArrays(): string[] {
+    const known = new Set(this.catalogue.arrays.list().map((a) => a.relPath))
+    const removed: string[] = []
+    const walk = (dir: string, rel: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const r = rel ? `${rel}/${e.name}` : e.name
+        if (e.isDirectory()) walk(join(dir, e.name), r)
+        else if (!known.has(r)) {
+          tryUnlink(join(dir, e.name))
+          removed.push(r)
+        }
+      }
+    }
+    walk(this.arraysDir, '')
+    return removed
+  }
+
   /** Absolute path of an array file from its catalogue-relative path. */
   arrayPath(relPath: string): string {
     checkRelPath(relPath)

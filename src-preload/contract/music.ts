@@ -160,7 +160,9 @@ export const LibraryAddResult = z.object({
   unchanged: z.number().int(),
   /** Items of the previous scan whose file is gone. */
   removed: z.number().int(),
+  /** Unreadable files (the first 100; library.items with unreadable: true pages through all). */
   unreadable: z.array(z.object({ path: z.string(), error: z.string() })),
+  unreadableTotal: z.number().int(),
   seconds: z.number()
 })
 export type LibraryAddResult = z.infer<typeof LibraryAddResult>

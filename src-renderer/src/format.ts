@@ -2,7 +2,10 @@ import type { Job } from '@contract'
 
 const KIND_NAMES: Record<string, string> = {
   'compute.benchmark': 'Compute benchmark',
-  'workspace.verify': 'Verify workspace'
+  'workspace.verify': 'Verify workspace',
+  'import.bids': 'Import BIDS data set',
+  'import.responses': 'Import response arrays',
+  preprocess: 'Preprocess'
 }
 
 export function jobKindName(kind: string): string {
@@ -55,12 +58,21 @@ export function fmtTime(iso: string | null): string {
   const sameDay = d.toDateString() === today.toDateString()
   return sameDay
     ? d.toLocaleTimeString(undefined, { hour12: false })
-    : d.toLocaleString(undefined, { hour12: false, year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })
+    : d.toLocaleString(undefined, {
+        hour12: false,
+        year: 'numeric',
+        month: 'short',
+        day: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit'
+      })
 }
 
 export function fmtDate(iso: string): string {
   const d = new Date(iso)
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' })
+  return Number.isNaN(d.getTime())
+    ? iso
+    : d.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' })
 }
 
 export function fmtDuration(ms: number): string {

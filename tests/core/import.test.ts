@@ -181,7 +181,7 @@ describe('BIDS import through the core', () => {
     const job = await call<Job>('jobs.start', { kind: 'import.bids', params: { path: data } })
     await new Promise<void>((done) => {
       const off = core.events.on('job.update', (j) => {
-        if (j.id === job.id && j.progress > 0.3) {
+        if (j.id === job.id && j.progress > 0.1) {
           off()
           done()
         }

@@ -349,3 +349,16 @@ describe('array batches: one user action, one transaction', () => {
     expect(() => batch.add('s/c.npy', matrix(1, 1), 'test')).toThrow(/already finished/)
   })
 })
+
+describe('orphan array files', () => {
+  it('sweeps files under arrays/ that the catalogue does not list, and keeps the listed ones', () => {
+    const ws = openWs()
+    ws.writeArray('keep/a.npy', matrix(2, 2), 'test')
+    mkdirSync(join(ws.arraysDir, 'runs', 'sub-01'), { recursive: true })
+    writeFileSync(join(ws.arraysDir, 'runs', 'sub-01', 'orphan.npy'), 'left by a killed commit')
+    expect(ws.sweepOrphanArrays()).toEqual(['runs/sub-01/orphan.npy'])
+    expect(existsSync(ws.arrayPath('keep/a.npy'))).toBe(true)
+    expect(existsSync(join(ws.arraysDir, 'runs', 'sub-01', 'orphan.npy'))).toBe(false)
+    expect(ws.sweepOrphanArrays()).toEqual([])
+  })
+})

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The Import and Subjects & runs views end to end, in Debian Chromium against `b2m serve`: a small
  * ds003720-like data set (real sidecars and events, synthetic BOLD) is previewed, imported, inspected

@@ -2,6 +2,7 @@ import { B2mError } from '../../common/errors'
 import { previewBids } from '../../formats/bids'
 import { getRun, listRuns, preprocessingInfo, readColumn, sliceVolume } from '../../import/queries'
 import { toPayload } from '../payload'
+import { percentileRange } from '../../import/queries'
 import type { AreaHandlers } from './types'
 
 /** Import and preprocessing: preview, runs and what the Subjects & runs view plots. */
@@ -65,12 +66,8 @@ export const importHandlers: AreaHandlers<
     const shape: [number, number, number] = [run.shape[0], run.shape[1], run.shape[2]]
     const mean = ws.readArray(run.meanArrayId).data as Float32Array
     const s = sliceVolume(mean, shape, p.axis, p.index)
-    let min = Infinity
-    let max = -Infinity
-    for (const v of s.data) {
-      if (v < min) min = v
-      if (v > max) max = v
-    }
+    // One grey scale for the whole volume (1st-99th percentile), so slices compare with each other.
+    const { low: min, high: max } = percentileRange(mean, 0.01, 0.99)
     const grid = ws.catalogue.subjects.grid(run.subjectId)
     const mask = grid ? sliceVolume(ws.readArray(grid.maskArrayId).data as Uint8Array, shape, p.axis, s.index) : null
     return {
@@ -79,8 +76,8 @@ export const importHandlers: AreaHandlers<
       count: s.count,
       image: toPayload(s.data, [s.rows, s.cols]),
       mask: mask ? toPayload(mask.data, [mask.rows, mask.cols]) : null,
-      min: Number.isFinite(min) ? min : 0,
-      max: Number.isFinite(max) ? max : 0
+      min,
+      max
     }
   },
   'runs.timeseries': (p, core) => {

@@ -11,7 +11,7 @@ export const preprocessJob: JobImpl<PreprocessParams, unknown> = async (params, 
       log: (level, text) => ctx.log(level, text),
       cancelled: () => ctx.cancelled
     })
-    ctx.throwIfCancelled()
+    // Committed: a cancel that arrives now is too late, and the job has succeeded.
     const train = ws.arrayRecord(rec.trainArrayId!)
     const test = ws.arrayRecord(rec.testArrayId!)
     ctx.log('info', `train ${train.shape.join(' x ')}, test ${test.shape.join(' x ')} (${train.relPath})`)
