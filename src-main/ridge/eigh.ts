@@ -567,7 +567,14 @@ async function eighBlocked(a: Float64Array, n: number, mgr: SessionManager, opti
   const nb = Math.max(8, Math.floor(options.blockSize ?? 64))
   const ortFrom = options.ortMatvecFrom ?? 400
   const t0 = performance.now()
-  const { d, e, panels } = await tridiagonalize(a, n, mgr, options.matvecSessions ?? defaultMatvecSessions(), nb, ortFrom)
+  const { d, e, panels } = await tridiagonalize(
+    a,
+    n,
+    mgr,
+    options.matvecSessions ?? defaultMatvecSessions(),
+    nb,
+    ortFrom
+  )
   const t1 = performance.now()
 
   // split the tridiagonal into unreduced blocks, solve each

@@ -330,3 +330,50 @@ np.save('${dir}/Resp_Test_Mean.npy', -np.arange(v * 10, dtype=np.float64).reshap
     expect(await call('catalogue.counts')).toMatchObject({ subjects: 0, arrays: 0 })
   })
 })
+
+describe('an import killed midway', () => {
+  it('leaves the catalogue consistent; the next start cleans its temporary files and marks the job interrupted', async () => {
+    rmSync(data, { recursive: true, force: true })
+    await writeMiniDs003720(
+      data,
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((run) => ({ task: 'Training' as const, run }))
+    )
+    const { spawn } = await import('node:child_process')
+    const ws = join(dir, 'killed-ws')
+    const child = spawn(process.execPath, [join(repo, 'bin', 'b2m.cjs'), '--workspace', ws, 'import', data], {
+      cwd: repo,
+      stdio: ['ignore', 'ignore', 'pipe']
+    })
+    // Kill it (SIGKILL: no cleanup of any kind) once it has staged part of the import under tmp/.
+    let stderr = ''
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()))
+    const exited = new Promise((r) => child.once('exit', r))
+    await new Promise<void>((done, fail) => {
+      const poll = setInterval(() => {
+        if (filesUnder(join(ws, 'tmp')).length >= 2) {
+          clearInterval(poll)
+          child.kill('SIGKILL')
+          done()
+        }
+      }, 10)
+      child.once('exit', () => {
+        clearInterval(poll)
+        fail(new Error(`import ended before it could be killed:\n${stderr}`))
+      })
+    })
+    await exited
+    expect(filesUnder(join(ws, 'tmp')).length).toBeGreaterThan(0)
+
+    const next = Core.open(ws, { face: 'cli', runJobs: true })
+    try {
+      expect(filesUnder(join(ws, 'tmp'))).toEqual([])
+      expect(filesUnder(join(ws, 'arrays'))).toEqual([])
+      expect(next.workspace.catalogue.counts()).toMatchObject({ subjects: 0, runs: 0, stimuli: 0, arrays: 0 })
+      const [job] = next.workspace.catalogue.jobs.list(1)
+      expect(job.kind).toBe('import.bids')
+      expect(job.state).toBe('interrupted')
+    } finally {
+      await next.close()
+    }
+  })
+})

@@ -104,7 +104,7 @@ describe('exact cosine retrieval', () => {
         }
       }
     }
-    const res = await CosineIndex.fromLibrary(L, N, d).query(Q, 1, { k: 2, sessions })
+    const res = await CosineIndex.fromLibrary(L, N, d).query(Q.subarray(0, d), 1, { k: 2, sessions })
     expect(Array.from(res.indices)).toEqual([0, 100])
     expect(Array.from(res.scores)).toEqual([1, 1])
   })

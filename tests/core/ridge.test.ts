@@ -185,9 +185,15 @@ describe.skipIf(!hasRef)('ridge matches ridge_ref.py', () => {
 
   it('rejects bad input with specific errors', async () => {
     const x = new Float32Array(20)
-    await expect(ridgeFit(x, [10, 2], new Float32Array(9), [9, 1], { sessions })).rejects.toThrow(/X has 10 rows but Y has 9/)
-    await expect(ridgeFit(x, [10, 2], new Float32Array(10), [10, 1], { sessions, alphas: [1, -1] })).rejects.toThrow(/positive/)
-    await expect(ridgeFit(x, [10, 2], new Float32Array(10), [10, 1], { sessions, folds: 11 })).rejects.toThrow(/cannot exceed/)
+    await expect(ridgeFit(x, [10, 2], new Float32Array(9), [9, 1], { sessions })).rejects.toThrow(
+      /X has 10 rows but Y has 9/
+    )
+    await expect(ridgeFit(x, [10, 2], new Float32Array(10), [10, 1], { sessions, alphas: [1, -1] })).rejects.toThrow(
+      /positive/
+    )
+    await expect(ridgeFit(x, [10, 2], new Float32Array(10), [10, 1], { sessions, folds: 11 })).rejects.toThrow(
+      /cannot exceed/
+    )
     const bad = new Float32Array(20)
     bad[3] = NaN
     await expect(ridgeFit(bad, [10, 2], new Float32Array(10), [10, 1], { sessions })).rejects.toThrow(/non-finite/)

@@ -1,6 +1,7 @@
 import { coreHandlers } from './core'
 import { cortexHandlers } from './cortex'
 import { importHandlers } from './import'
+import { musicHandlers } from './music'
 import type { Handlers } from './types'
 
 export type { Handlers } from './types'
@@ -9,5 +10,6 @@ export type { Handlers } from './types'
 export const handlers: Handlers = {
   ...coreHandlers,
   ...cortexHandlers,
-  ...importHandlers
+  ...importHandlers,
+  ...musicHandlers
 }

@@ -5,6 +5,9 @@ import { workspaceVerify } from './workspace-verify'
 import { importBidsJob } from './import-bids'
 import { preprocessJob } from './preprocess'
 import { importResponsesJob } from './import-responses'
+import { stimuliAttachJob } from './stimuli-attach'
+import { featuresComputeJob } from './features-compute'
+import { libraryAddJob } from './library-add'
 
 /** Every job kind of the contract, mapped to the code a worker runs for it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -13,5 +16,8 @@ export const JOB_IMPLS: Record<JobKind, JobImpl<any, unknown>> = {
   'workspace.verify': workspaceVerify,
   'import.bids': importBidsJob,
   preprocess: preprocessJob,
-  'import.responses': importResponsesJob
+  'import.responses': importResponsesJob,
+  'stimuli.attach': stimuliAttachJob,
+  'features.compute': featuresComputeJob,
+  'library.add': libraryAddJob
 }
