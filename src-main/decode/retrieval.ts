@@ -1,14 +1,16 @@
 /**
  * Exact cosine nearest neighbours over a music library (N x d embeddings, float32, row-major).
  *
- * The library's rows are normalised once, into one Float32Array (1,000,000 x 128 is 512 MB). A batch of
- * q queries is normalised too, scored against the library in chunks of rows (so the q x chunk score block
- * stays bounded), and each query's best k are kept by a size-k heap per query (retrieval-topk.ts): the
- * library is never sorted. Two scoring engines give the same ranking up to float rounding:
- *  - 'gemm': one ONNX Runtime GEMM per chunk (queries x chunkᵀ, float32, MLAS/cuBLAS), best for batches;
- *  - 'js': a plain dot-product scan (float64 accumulation), best for one or a few queries, where a GEMM
- *    call's fixed cost and the score block's round trip outweigh the arithmetic.
- * 'auto' (the default) picks by the number of queries (see JS_MAX_QUERIES; measured in tests/bench/retrieval.ts).
+ * The library's rows are normalised once and kept in ONE Float32Array (1,000,000 x 128 is 512 MB) in a
+ * blocked, transposed layout: blocks of `blockRows` rows, each block stored as d x w (dimension-major).
+ * Queries are scored one block at a time by q x d times d x w GEMMs through ONNX Runtime: with the
+ * block dimension-major, a single query (M = 1, B not transposed) takes MLAS's GEMV kernel, which streams
+ * the block once with SIMD on every core — ~3-4x faster than the row-major N x d · d x 1 product measured
+ * on the same machine. Each query's best k are kept by a size-k heap (retrieval-topk.ts): the library is
+ * never sorted, and a score block is at most DEFAULT_SCORE_BLOCK floats (queries are batched to keep it so).
+ *
+ * Engines (same ranking up to float rounding): 'gemm' (ORT, float32) and 'js' (a plain JS scan, float64
+ * accumulation, for when no SessionManager is at hand). 'auto' picks by query count (JS_MAX_QUERIES).
  *
  * Conventions: ties rank the lower library index first (numpy's stable argsort of -score); k larger than
  * N gives N results; an all-zero library row or query has cosine 0 with everything (it is not an error);
@@ -23,14 +25,26 @@ export type ScoreMethod = 'auto' | 'js' | 'gemm'
 
 /**
  * Up to this many queries, 'auto' scores with the JS scan instead of a GEMM. Measured (tests/bench/
- * retrieval.ts, 106,574 x 128, 2 cores): the GEMM wins already at q = 1 (the library streams through
- * MLAS's SIMD kernels on every core; the scalar JS scan is ~4x slower), so 'auto' uses the JS scan only
- * when no SessionManager is given.
+ * retrieval.ts, 106,574 x 128, 2 cores): the GEMM wins already at q = 1 (~2-3 ms against ~15-30 ms
+ * for the scalar JS scan), so 'auto' uses the JS scan only when no SessionManager is given.
  */
 export const JS_MAX_QUERIES = 0
 
-/** Default bound on one chunk's score block (elements): 4 Mi floats = 16 MB. */
-export const DEFAULT_SCORE_BLOCK = 4 << 20
+/** Default rows per layout block (and per GEMM call). */
+export const DEFAULT_BLOCK_ROWS = 65536
+
+/** Bound on one GEMM's score block (floats): 8 Mi = 32 MB; more queries than this / blockRows go in batches. */
+export const DEFAULT_SCORE_BLOCK = 8 << 20
+
+export interface CosineIndexOptions {
+  /**
+   * Reuse the library's own buffer (normalised and re-laid-out block by block, through one block of
+   * scratch) instead of allocating a second N x d array. The caller's array is then the index's storage.
+   */
+  inPlace?: boolean
+  /** Rows per block (default DEFAULT_BLOCK_ROWS, at most N). */
+  blockRows?: number
+}
 
 export interface RetrievalQueryOptions {
   /** How many neighbours per query (clamped to the library size). */
@@ -38,8 +52,8 @@ export interface RetrievalQueryOptions {
   method?: ScoreMethod
   /** Needed for 'gemm'; without it 'auto' uses the JS scan. */
   sessions?: SessionManager
-  /** Library rows scored per GEMM call (default: DEFAULT_SCORE_BLOCK / q, at least 4096, at most N). */
-  chunkRows?: number
+  /** Bound on a GEMM's score block in floats (default DEFAULT_SCORE_BLOCK). */
+  scoreBlock?: number
 }
 
 export interface RetrievalResult {
@@ -60,29 +74,34 @@ function checkMatrix(what: string, data: Float32Array, rows: number, cols: numbe
   if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(cols) || cols < 1)
     throw new B2mError('bad_request', `${what}: shape must be [rows >= 0, cols >= 1], got [${rows}, ${cols}]`)
   if (data.length !== rows * cols)
-    throw new B2mError('bad_request', `${what} has ${data.length} values, shape [${rows}, ${cols}] needs ${rows * cols}`)
+    throw new B2mError(
+      'bad_request',
+      `${what} has ${data.length} values, shape [${rows}, ${cols}] needs ${rows * cols}`
+    )
 }
 
 /**
- * Normalises each row of `src` to unit Euclidean norm into `dst` (may be `src`); rows with zero norm stay
- * zero. Returns the number of zero rows. Throws on non-finite values, naming the first row that has one.
+ * Normalises each row of `src` (rows x cols, starting at row `first`) to unit Euclidean norm into `dst`
+ * (may be `src`); rows with zero norm stay zero. Returns the number of zero rows. Throws on non-finite
+ * values, naming the row.
  */
 export function normaliseRows(
   what: string,
   src: Float32Array,
   dst: Float32Array,
   rows: number,
-  cols: number
+  cols: number,
+  first = 0
 ): number {
   let zero = 0
   for (let r = 0; r < rows; r++) {
     const o = r * cols
     let ss = 0
     for (let j = 0; j < cols; j++) ss += src[o + j] * src[o + j]
-    if (!Number.isFinite(ss)) throw new B2mError('bad_request', `${what}: row ${r} holds a non-finite value`)
+    if (!Number.isFinite(ss)) throw new B2mError('bad_request', `${what}: row ${first + r} holds a non-finite value`)
     if (ss === 0) {
       zero++
-      if (dst !== src) dst.fill(0, o, o + cols)
+      dst.fill(0, o, o + cols)
       continue
     }
     const inv = 1 / Math.sqrt(ss)
@@ -96,37 +115,54 @@ export class CosineIndex {
   readonly size: number
   /** Embedding dimension d. */
   readonly dim: number
-  /** The unit-norm rows, N x d. */
-  readonly normalised: Float32Array
+  /** Rows per block. */
+  readonly blockRows: number
+  /** The unit-norm rows in the blocked layout: block b (rows b*blockRows ...) is a d x w array. */
+  readonly data: Float32Array
   /** How many library rows were all zero (they score 0 against every query). */
   readonly zeroRows: number
 
-  private constructor(normalised: Float32Array, size: number, dim: number, zeroRows: number) {
-    this.normalised = normalised
+  private constructor(data: Float32Array, size: number, dim: number, blockRows: number, zeroRows: number) {
+    this.data = data
     this.size = size
     this.dim = dim
+    this.blockRows = blockRows
     this.zeroRows = zeroRows
   }
 
-  /**
-   * Builds the index from `library` (rows x dim, row-major). With `inPlace` the library's own buffer is
-   * normalised and kept (no second copy of a large library); otherwise it is copied.
-   */
-  static fromLibrary(
-    library: Float32Array,
-    rows: number,
-    dim: number,
-    options: { inPlace?: boolean } = {}
-  ): CosineIndex {
+  /** Builds the index from `library` (rows x dim, row-major). */
+  static fromLibrary(library: Float32Array, rows: number, dim: number, options: CosineIndexOptions = {}): CosineIndex {
     checkMatrix('library', library, rows, dim)
+    const blockRows = Math.min(options.blockRows ?? DEFAULT_BLOCK_ROWS, Math.max(rows, 1))
+    if (!Number.isInteger(blockRows) || blockRows < 1)
+      throw new B2mError('bad_request', `blockRows must be an integer >= 1, got ${options.blockRows}`)
     const dst = options.inPlace ? library : new Float32Array(rows * dim)
-    const zero = normaliseRows('library', library, dst, rows, dim)
-    return new CosineIndex(dst, rows, dim, zero)
+    const scratch = new Float32Array(Math.min(blockRows, rows) * dim)
+    let zero = 0
+    for (let start = 0; start < rows; start += blockRows) {
+      const w = Math.min(blockRows, rows - start)
+      const off = start * dim
+      const tmp = scratch.subarray(0, w * dim)
+      zero += normaliseRows('library', library.subarray(off, off + w * dim), tmp, w, dim, start)
+      for (let r = 0; r < w; r++) for (let j = 0; j < dim; j++) dst[off + j * w + r] = tmp[r * dim + j]
+    }
+    return new CosineIndex(dst, rows, dim, blockRows, zero)
   }
 
   /** The method 'auto' uses for `queries` queries (the JS scan when there is no SessionManager). */
   static autoMethod(queries: number, haveSessions = true): 'js' | 'gemm' {
     return !haveSessions || queries <= JS_MAX_QUERIES ? 'js' : 'gemm'
+  }
+
+  /** Library row i, normalised (a copy). */
+  row(i: number): Float32Array {
+    if (!Number.isInteger(i) || i < 0 || i >= this.size)
+      throw new B2mError('bad_request', `row ${i} is outside the library (0..${this.size - 1})`)
+    const start = i - (i % this.blockRows)
+    const w = Math.min(this.blockRows, this.size - start)
+    const out = new Float32Array(this.dim)
+    for (let j = 0; j < this.dim; j++) out[j] = this.data[start * this.dim + j * w + (i - start)]
+    return out
   }
 
   /** The k nearest library rows (by cosine) of each of `nQueries` rows of `queries` (nQueries x dim). */
@@ -154,11 +190,19 @@ export class CosineIndex {
     } else {
       if (!options.sessions)
         throw new B2mError('bad_request', 'retrieval with the gemm method needs a SessionManager (options.sessions)')
-      let chunk = options.chunkRows ?? Math.max(4096, Math.floor(DEFAULT_SCORE_BLOCK / nQueries))
-      if (!Number.isInteger(chunk) || chunk < 1)
-        throw new B2mError('bad_request', `chunkRows must be an integer >= 1, got ${options.chunkRows}`)
-      chunk = Math.min(chunk, this.size)
-      await this.scanGemm(options.sessions, q, nQueries, heaps, chunk)
+      const bound = options.scoreBlock ?? DEFAULT_SCORE_BLOCK
+      if (!Number.isInteger(bound) || bound < 1)
+        throw new B2mError('bad_request', `scoreBlock must be an integer >= 1, got ${options.scoreBlock}`)
+      const batch = Math.max(1, Math.floor(bound / this.blockRows))
+      for (let q0 = 0; q0 < nQueries; q0 += batch) {
+        const nq = Math.min(batch, nQueries - q0)
+        await this.scanGemm(
+          options.sessions,
+          q.subarray(q0 * this.dim, (q0 + nq) * this.dim),
+          nq,
+          heaps.slice(q0, q0 + nq)
+        )
+      }
     }
     for (let i = 0; i < nQueries; i++) heaps[i].drain(indices, scores, i * k)
     return result
@@ -166,75 +210,61 @@ export class CosineIndex {
 
   private scanJs(q: Float32Array, nq: number, heaps: TopK[]): void {
     const d = this.dim
-    const lib = this.normalised
-    const n = this.size
-    const d4 = d - (d % 4)
-    for (let qi = 0; qi < nq; qi++) {
-      const heap = heaps[qi]
-      // a float64 copy of the query keeps the inner loop monomorphic and accumulating in float64
-      const qv = Float64Array.from(q.subarray(qi * d, qi * d + d))
-      let threshold = heap.threshold
-      for (let r = 0, o = 0; r < n; r++, o += d) {
-        let s0 = 0
-        let s1 = 0
-        let s2 = 0
-        let s3 = 0
-        let j = 0
-        for (; j < d4; j += 4) {
-          s0 += lib[o + j] * qv[j]
-          s1 += lib[o + j + 1] * qv[j + 1]
-          s2 += lib[o + j + 2] * qv[j + 2]
-          s3 += lib[o + j + 3] * qv[j + 3]
-        }
-        for (; j < d; j++) s0 += lib[o + j] * qv[j]
-        const s = s0 + s1 + (s2 + s3)
-        if (s > threshold || threshold === -Infinity) {
-          heap.push(s, r)
-          threshold = heap.threshold
+    const data = this.data
+    // rows in tiles small enough that the accumulators stay in L1 while every dimension streams past
+    const TILE = 1024
+    const acc = new Float64Array(TILE)
+    for (let start = 0; start < this.size; start += this.blockRows) {
+      const w = Math.min(this.blockRows, this.size - start)
+      const off = start * d
+      for (let qi = 0; qi < nq; qi++) {
+        for (let t0 = 0; t0 < w; t0 += TILE) {
+          const tw = Math.min(TILE, w - t0)
+          acc.fill(0, 0, tw)
+          let j = 0
+          // four dimensions per pass: a quarter of the accumulator loads and stores
+          for (; j + 4 <= d; j += 4) {
+            const a0 = q[qi * d + j]
+            const a1 = q[qi * d + j + 1]
+            const a2 = q[qi * d + j + 2]
+            const a3 = q[qi * d + j + 3]
+            const o0 = off + j * w + t0
+            const o1 = o0 + w
+            const o2 = o1 + w
+            const o3 = o2 + w
+            for (let r = 0; r < tw; r++)
+              acc[r] += a0 * data[o0 + r] + a1 * data[o1 + r] + (a2 * data[o2 + r] + a3 * data[o3 + r])
+          }
+          for (; j < d; j++) {
+            const a = q[qi * d + j]
+            const o = off + j * w + t0
+            for (let r = 0; r < tw; r++) acc[r] += a * data[o + r]
+          }
+          pushRow(heaps[qi], acc, 0, tw, start + t0)
         }
       }
     }
   }
 
-  private async scanGemm(
-    sessions: SessionManager,
-    q: Float32Array,
-    nq: number,
-    heaps: TopK[],
-    chunk: number
-  ): Promise<void> {
+  private async scanGemm(sessions: SessionManager, q: Float32Array, nq: number, heaps: TopK[]): Promise<void> {
     const d = this.dim
-    // chunk x d times d x q: the library block streams through as A, the tiny qᵀ is the packed operand,
-    // so no copy of the library is made per call (queries x chunkᵀ would pack the whole block first).
-    const qt = new Float32Array(d * nq)
-    for (let i = 0; i < nq; i++) for (let j = 0; j < d; j++) qt[j * nq + i] = q[i * d + j]
-    const thresholds = new Float64Array(nq)
-    for (let start = 0; start < this.size; start += chunk) {
-      const rows = Math.min(chunk, this.size - start)
-      const block = this.normalised.subarray(start * d, (start + rows) * d)
-      const s = await matmul(sessions, block, [rows, d], qt, [d, nq])
-      for (let qi = 0; qi < nq; qi++) thresholds[qi] = heaps[qi].threshold
-      if (nq === 1) {
-        const heap = heaps[0]
-        let threshold = heap.threshold
-        for (let r = 0; r < rows; r++) {
-          const v = s[r]
-          if (v > threshold || threshold === -Infinity) {
-            heap.push(v, start + r)
-            threshold = heap.threshold
-          }
-        }
-        continue
-      }
-      for (let r = 0, o = 0; r < rows; r++, o += nq) {
-        for (let qi = 0; qi < nq; qi++) {
-          const v = s[o + qi]
-          if (v > thresholds[qi] || thresholds[qi] === -Infinity) {
-            heaps[qi].push(v, start + r)
-            thresholds[qi] = heaps[qi].threshold
-          }
-        }
-      }
+    for (let start = 0; start < this.size; start += this.blockRows) {
+      const w = Math.min(this.blockRows, this.size - start)
+      const block = this.data.subarray(start * d, (start + w) * d)
+      const s = await matmul(sessions, q, [nq, d], block, [d, w])
+      for (let qi = 0; qi < nq; qi++) pushRow(heaps[qi], s, qi * w, w, start)
+    }
+  }
+}
+
+/** Offers scores[offset .. offset+w) as library rows start .. start+w-1. */
+function pushRow(heap: TopK, scores: Float32Array | Float64Array, offset: number, w: number, start: number): void {
+  let threshold = heap.threshold
+  for (let r = 0; r < w; r++) {
+    const v = scores[offset + r]
+    if (v > threshold || threshold === -Infinity) {
+      heap.push(v, start + r)
+      threshold = heap.threshold
     }
   }
 }

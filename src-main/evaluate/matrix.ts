@@ -9,7 +9,10 @@ export function checkMatrix(what: string, data: ArrayLike<number>, rows: number,
   if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(cols) || cols < 1)
     throw new B2mError('bad_request', `${what}: shape must be [rows >= 0, cols >= 1], got [${rows}, ${cols}]`)
   if (data.length !== rows * cols)
-    throw new B2mError('bad_request', `${what} has ${data.length} values, shape [${rows}, ${cols}] needs ${rows * cols}`)
+    throw new B2mError(
+      'bad_request',
+      `${what} has ${data.length} values, shape [${rows}, ${cols}] needs ${rows * cols}`
+    )
 }
 
 export function checkFinite(what: string, data: ArrayLike<number>, cols: number): void {

@@ -6,9 +6,14 @@
  * voxel; p = (1 + #{r_perm >= r_obs}) / (1 + nPerm) (one-sided: is the voxel predicted better than chance?).
  *
  * Cost: columns are standardised once (float32, float64 sums), so a permutation's r is the column-wise
- * dot product sum_i Zp[perm(i), v] Zt[i, v], one streaming pass over both n x V arrays. This is the
- * diagonal of Zpᵀ Π Zt, so a GEMM would compute a V x V matrix to keep V of its entries; the permuted
- * predictions of a linear encoding model X·W equal (X permuted)·W, so refitting nothing, no GEMM is needed.
+ * dot product sum_i Zp[perm(i), v] Zt[i, v]. That is the diagonal of Zpᵀ Π Zt: a GEMM per permutation
+ * would compute a V x V matrix to keep V of its entries (and the permuted predictions of a linear encoding
+ * model, (X permuted)·W, are just the predictions permuted), so no GEMM is used. Two exact strategies:
+ *  - 'rows': one streaming pass over both n x V arrays per permutation (n·V multiply-adds);
+ *  - 'clips': per voxel block, the clip-pair sums G[a, b, v] = sum_l Zp[b_l, v] Zt[a_l, v] for clips a, b
+ *    of equal length are formed once (c·n·V), after which a permutation costs c·V (sum of c rows of G) —
+ *    L times fewer operations for clips of L rows; 'auto' picks it when the arithmetic says so.
+ * Both use the same shuffles, so they agree up to float rounding.
  */
 import { B2mError } from '../common/errors'
 import { checkMatrix, mulberry32, standardiseColumns, type Matrix } from './matrix'
@@ -36,6 +41,8 @@ export interface PermutationOptions {
   onProgress?: (fraction: number, message: string) => void
   /** Polled between permutations; returning true stops with PermutationCancelled. */
   shouldStop?: () => boolean
+  /** 'rows', 'clips' or 'auto' (default): see the module note. */
+  strategy?: 'auto' | 'rows' | 'clips'
 }
 
 export interface PermutationResult {
@@ -48,6 +55,7 @@ export interface PermutationResult {
   /** Clips that share their row count with at least one other clip (only these ever move). */
   exchangeableClips: number
   seed: number
+  strategy: 'rows' | 'clips'
 }
 
 interface ClipLayout {
@@ -105,26 +113,20 @@ export async function clipPermutationTest(options: PermutationOptions): Promise<
   ] as const)
     for (let i = 0; i < m.length; i++)
       if (!Number.isFinite(m[i]))
-        throw new B2mError('bad_request', `${what}: non-finite value at row ${Math.floor(i / voxels)}, voxel ${i % voxels}`)
+        throw new B2mError(
+          'bad_request',
+          `${what}: non-finite value at row ${Math.floor(i / voxels)}, voxel ${i % voxels}`
+        )
 
   const layout = clipLayout(n, options.clips)
-  const zp = standardiseColumns(predicted, n, voxels, Float32Array)
-  const zt = standardiseColumns(measured, n, voxels, Float32Array)
-
-  const identity = Int32Array.from({ length: n }, (_, i) => i)
-  const r = new Float64Array(voxels)
-  permutedR(zp.z, zt.z, identity, n, voxels, r)
-  const exceed = new Int32Array(voxels)
-  const acc = new Float64Array(voxels)
-  const src = new Int32Array(n)
+  const nClips = layout.rows.length
+  // every shuffle drawn up front (nPerm x clips): both strategies see the same permutations
+  const perms = new Int32Array(nPerm * nClips)
   const rand = mulberry32(seed)
-  const perm = layout.rows.map((_, c) => c)
-  const progress = options.onProgress ?? (() => {})
-  let lastYield = performance.now()
   for (let b = 0; b < nPerm; b++) {
-    if (options.shouldStop?.()) throw new PermutationCancelled()
+    const perm = perms.subarray(b * nClips, (b + 1) * nClips)
+    for (let c = 0; c < nClips; c++) perm[c] = c
     // Fisher-Yates within each group of equally long clips
-    for (let c = 0; c < perm.length; c++) perm[c] = c
     for (const g of layout.groups) {
       for (let i = g.length - 1; i > 0; i--) {
         const j = Math.floor(rand() * (i + 1))
@@ -133,20 +135,26 @@ export async function clipPermutationTest(options: PermutationOptions): Promise<
         perm[g[j]] = t
       }
     }
-    // measured clip c is paired with predicted clip perm[c]
-    for (let c = 0; c < layout.rows.length; c++) {
-      const to = layout.rows[c]
-      const from = layout.rows[perm[c]]
-      for (let l = 0; l < to.length; l++) src[to[l]] = from[l]
-    }
-    permutedR(zp.z, zt.z, src, n, voxels, acc)
-    for (let v = 0; v < voxels; v++) if (acc[v] >= r[v]) exceed[v]++
-    if (performance.now() - lastYield > 100 || b === nPerm - 1) {
-      progress((b + 1) / nPerm, `permutation ${b + 1} of ${nPerm}`)
-      await new Promise<void>((resolve) => setImmediate(resolve))
-      lastYield = performance.now()
-    }
   }
+  let pairCount = 0
+  let buildCost = 0
+  for (const g of layout.groups) {
+    pairCount += g.length * g.length
+    buildCost += g.length * g.length * layout.rows[g[0]].length
+  }
+  const want = options.strategy ?? 'auto'
+  if (want !== 'auto' && want !== 'rows' && want !== 'clips')
+    throw new B2mError('bad_request', `unknown permutation strategy '${String(want)}' (auto, rows or clips)`)
+  const strategy = want !== 'auto' ? want : buildCost + nPerm * nClips < 0.8 * nPerm * n ? 'clips' : 'rows'
+
+  const zp = standardiseColumns(predicted, n, voxels, Float32Array)
+  const zt = standardiseColumns(measured, n, voxels, Float32Array)
+  const r = new Float64Array(voxels)
+  const exceed = new Int32Array(voxels)
+  const ctl: Control = { progress: options.onProgress ?? (() => {}), shouldStop: options.shouldStop, lastYield: 0 }
+  if (strategy === 'rows') await byRows(zp.z, zt.z, n, voxels, layout, perms, nPerm, r, exceed, ctl)
+  else await byClips(zp.z, zt.z, voxels, layout, perms, nPerm, pairCount, r, exceed, ctl)
+
   const p = new Float64Array(voxels)
   for (let v = 0; v < voxels; v++) {
     if (zp.constant[v] || zt.constant[v]) {
@@ -156,5 +164,119 @@ export async function clipPermutationTest(options: PermutationOptions): Promise<
   }
   let exchangeable = 0
   for (const g of layout.groups) if (g.length > 1) exchangeable += g.length
-  return { r, p, permutations: nPerm, clips: layout.rows.length, exchangeableClips: exchangeable, seed }
+  return { r, p, permutations: nPerm, clips: nClips, exchangeableClips: exchangeable, seed, strategy }
+}
+
+interface Control {
+  progress: (fraction: number, message: string) => void
+  shouldStop?: () => boolean
+  lastYield: number
+}
+
+/** Reports, yields to the event loop (at most every 100 ms) and honours cancellation. */
+async function checkpoint(ctl: Control, fraction: number, message: string, force = false): Promise<void> {
+  if (ctl.shouldStop?.()) throw new PermutationCancelled()
+  const now = performance.now()
+  if (force || now - ctl.lastYield > 100) {
+    ctl.progress(fraction, message)
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    ctl.lastYield = performance.now()
+  }
+}
+
+async function byRows(
+  zp: Float32Array,
+  zt: Float32Array,
+  n: number,
+  voxels: number,
+  layout: ClipLayout,
+  perms: Int32Array,
+  nPerm: number,
+  r: Float64Array,
+  exceed: Int32Array,
+  ctl: Control
+): Promise<void> {
+  const nClips = layout.rows.length
+  const src = Int32Array.from({ length: n }, (_, i) => i)
+  permutedR(zp, zt, src, n, voxels, r)
+  const acc = new Float64Array(voxels)
+  for (let b = 0; b < nPerm; b++) {
+    await checkpoint(ctl, b / nPerm, `permutation ${b + 1} of ${nPerm}`)
+    // measured clip c is paired with predicted clip perm[c], row l with row l
+    for (let c = 0; c < nClips; c++) {
+      const to = layout.rows[c]
+      const from = layout.rows[perms[b * nClips + c]]
+      for (let l = 0; l < to.length; l++) src[to[l]] = from[l]
+    }
+    permutedR(zp, zt, src, n, voxels, acc)
+    for (let v = 0; v < voxels; v++) if (acc[v] >= r[v]) exceed[v]++
+  }
+  await checkpoint(ctl, 1, `${nPerm} permutations done`, true)
+}
+
+async function byClips(
+  zp: Float32Array,
+  zt: Float32Array,
+  voxels: number,
+  layout: ClipLayout,
+  perms: Int32Array,
+  nPerm: number,
+  pairCount: number,
+  r: Float64Array,
+  exceed: Int32Array,
+  ctl: Control
+): Promise<void> {
+  const nClips = layout.rows.length
+  // pair (a, b) of one group lives at pairBase[a] + slot[b]
+  const pairBase = new Int32Array(nClips)
+  const slot = new Int32Array(nClips)
+  let base = 0
+  for (const g of layout.groups) {
+    g.forEach((c, i) => {
+      pairBase[c] = base + i * g.length
+      slot[c] = i
+    })
+    base += g.length * g.length
+  }
+  // voxel blocks keep G (pairs x width, float64) near 64 MB
+  const width = Math.max(1, Math.min(voxels, Math.floor((8 << 20) / pairCount)))
+  const G = new Float64Array(pairCount * width)
+  const acc = new Float64Array(width)
+  const blocks = Math.ceil(voxels / width)
+  for (let v0 = 0, blk = 0; v0 < voxels; v0 += width, blk++) {
+    const w = Math.min(width, voxels - v0)
+    await checkpoint(ctl, blk / blocks, `clip-pair sums, voxel block ${blk + 1} of ${blocks}`)
+    G.fill(0)
+    for (const g of layout.groups) {
+      for (const a of g) {
+        const rowsA = layout.rows[a]
+        for (const bClip of g) {
+          const rowsB = layout.rows[bClip]
+          const o = (pairBase[a] + slot[bClip]) * width
+          for (let l = 0; l < rowsA.length; l++) {
+            const ta = rowsA[l] * voxels + v0
+            const pb = rowsB[l] * voxels + v0
+            for (let v = 0; v < w; v++) G[o + v] += zp[pb + v] * zt[ta + v]
+          }
+        }
+      }
+    }
+    acc.fill(0)
+    for (let a = 0; a < nClips; a++) {
+      const o = (pairBase[a] + slot[a]) * width
+      for (let v = 0; v < w; v++) acc[v] += G[o + v]
+    }
+    for (let v = 0; v < w; v++) r[v0 + v] = acc[v]
+    for (let b = 0; b < nPerm; b++) {
+      if ((b & 63) === 0)
+        await checkpoint(ctl, (blk + b / nPerm) / blocks, `voxel block ${blk + 1} of ${blocks}: permutation ${b + 1}`)
+      acc.fill(0)
+      for (let a = 0; a < nClips; a++) {
+        const o = (pairBase[a] + slot[perms[b * nClips + a]]) * width
+        for (let v = 0; v < w; v++) acc[v] += G[o + v]
+      }
+      for (let v = 0; v < w; v++) if (acc[v] >= r[v0 + v]) exceed[v0 + v]++
+    }
+  }
+  await checkpoint(ctl, 1, `${nPerm} permutations done`, true)
 }

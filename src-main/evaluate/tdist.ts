@@ -105,7 +105,8 @@ export type Alternative = 'greater' | 'less' | 'two-sided'
  * P(T >= t). NaN r gives NaN. Needs n >= 3.
  */
 export function pearsonPValue(r: number, n: number, alternative: Alternative = 'greater'): number {
-  if (!Number.isInteger(n) || n < 3) throw new B2mError('bad_request', `a Pearson p-value needs n >= 3 samples, got ${n}`)
+  if (!Number.isInteger(n) || n < 3)
+    throw new B2mError('bad_request', `a Pearson p-value needs n >= 3 samples, got ${n}`)
   if (Number.isNaN(r)) return NaN
   if (r > 1 || r < -1) {
     if (Math.abs(r) > 1 + 1e-12) throw new B2mError('bad_request', `r must lie in [-1, 1], got ${r}`)

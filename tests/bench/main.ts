@@ -4,12 +4,14 @@ import { availableParallelism, cpus } from 'node:os'
 import { benchEmbed } from './embed'
 import { benchGemm } from './gemm'
 import { benchImport } from './import'
+import { benchRetrieval } from './retrieval'
 
 /** Every benchmark: a name and a function returning its JSON (project numbers beside a reference's). */
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   gemm: benchGemm,
   import: benchImport,
-  embed: benchEmbed
+  embed: benchEmbed,
+  retrieval: benchRetrieval
 }
 
 export async function main(args: string[]): Promise<number> {

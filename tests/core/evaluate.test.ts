@@ -24,10 +24,10 @@ const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8'
 const hasScipy = hasNumpy && spawnSync('python3', ['-c', 'import scipy.stats'], { encoding: 'utf8' }).status === 0
 
 /** Runs python3 with `input` as JSON on stdin; returns its stdout parsed as JSON. */
-function py(code: string, input: unknown): any {
+function py<T = Record<string, number[]>>(code: string, input: unknown): T {
   const r = spawnSync('python3', ['-c', code], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 256 << 20 })
   if (r.status !== 0) throw new Error(`python3 failed: ${r.stderr}`)
-  return JSON.parse(r.stdout)
+  return JSON.parse(r.stdout) as T
 }
 
 function rng(seed: number): () => number {
@@ -69,7 +69,13 @@ describe('identification accuracy (Eq. 2)', () => {
 
   it('rejects constant rows and bad shapes', async () => {
     await expect(
-      identificationAccuracy(sessions, new Float64Array([1, 1, 1, 1, 2, 3]), new Float64Array(6).map((_, i) => i), 2, 3)
+      identificationAccuracy(
+        sessions,
+        new Float64Array([1, 1, 1, 1, 2, 3]),
+        new Float64Array(6).map((_, i) => i),
+        2,
+        3
+      )
     ).rejects.toThrow(/row 0 is constant/)
     await expect(identificationAccuracy(sessions, new Float64Array(5), new Float64Array(6), 2, 3)).rejects.toThrow(
       B2mError
@@ -112,26 +118,29 @@ print(json.dumps({"ids": ids, "C": C.ravel().tolist()}))`,
 })
 
 describe('per-dimension correlation and per-genre identification', () => {
-  it.skipIf(!hasNumpy)('per-dimension r matches numpy; constant dimensions are NaN and left out of the mean', async () => {
-    const n = 50
-    const d = 6
-    const T = randn(n * d, 9)
-    const P = Float64Array.from(T, (v, i) => v * (i % d) * 0.2 + randn(1, 500 + i)[0])
-    for (let i = 0; i < n; i++) P[i * d + 5] = 3 // constant column
-    const r = perDimensionCorrelation(P, T, n, d)
-    const ref = py(
-      `
+  it.skipIf(!hasNumpy)(
+    'per-dimension r matches numpy; constant dimensions are NaN and left out of the mean',
+    async () => {
+      const n = 50
+      const d = 6
+      const T = randn(n * d, 9)
+      const P = Float64Array.from(T, (v, i) => v * (i % d) * 0.2 + randn(1, 500 + i)[0])
+      for (let i = 0; i < n; i++) P[i * d + 5] = 3 // constant column
+      const r = perDimensionCorrelation(P, T, n, d)
+      const ref = py<number[]>(
+        `
 import json, sys, numpy as np
 a = json.load(sys.stdin); n, d = a["n"], a["d"]
 P = np.array(a["P"]).reshape(n, d); T = np.array(a["T"]).reshape(n, d)
 print(json.dumps([float(np.corrcoef(P[:, k], T[:, k])[0, 1]) for k in range(d - 1)]))`,
-      { n, d, P: Array.from(P), T: Array.from(T) }
-    )
-    for (let k = 0; k < d - 1; k++) expect(r.perDimension[k]).toBeCloseTo(ref[k], 12)
-    expect(r.perDimension[5]).toBeNaN()
-    expect(r.undefinedDimensions).toBe(1)
-    expect(r.mean).toBeCloseTo(ref.reduce((a: number, b: number) => a + b, 0) / (d - 1), 12)
-  })
+        { n, d, P: Array.from(P), T: Array.from(T) }
+      )
+      for (let k = 0; k < d - 1; k++) expect(r.perDimension[k]).toBeCloseTo(ref[k], 12)
+      expect(r.perDimension[5]).toBeNaN()
+      expect(r.undefinedDimensions).toBe(1)
+      expect(r.mean).toBeCloseTo(ref.reduce((a, b) => a + b, 0) / (d - 1), 12)
+    }
+  )
 
   it('per-genre identification averages id_i within each genre', () => {
     const s = perGenreIdentification(Float64Array.from([1, 0.5, 0, 0.25]), ['rock', 'jazz', 'rock', 'jazz'])
@@ -199,7 +208,8 @@ describe('analytic p-values of Pearson r', () => {
     // I_x(a, 1) = x^a
     expect(regularizedIncompleteBeta(0.7, 3.5, 1)).toBeCloseTo(0.7 ** 3.5, 14)
     // t with 1 df is Cauchy: sf(t) = 1/2 - atan(t)/pi
-    for (const t of [-3, -0.5, 0, 0.2, 1, 7, 1e3]) expect(studentTSf(t, 1)).toBeCloseTo(0.5 - Math.atan(t) / Math.PI, 14)
+    for (const t of [-3, -0.5, 0, 0.2, 1, 7, 1e3])
+      expect(studentTSf(t, 1)).toBeCloseTo(0.5 - Math.atan(t) / Math.PI, 14)
     expect(pearsonPValue(1, 10)).toBe(0)
     expect(pearsonPValue(-1, 10)).toBe(1)
     expect(pearsonPValue(0, 10)).toBe(0.5)
@@ -216,7 +226,9 @@ describe('analytic p-values of Pearson r', () => {
         cases.push({ x, y })
       }
     }
-    const ref = py(
+    const ref = py<
+      { r?: number; n?: number; g?: number; l?: number; two?: number; t: number; df?: number; tsf: number }[]
+    >(
       `
 import json, sys, numpy as np
 from scipy import stats
@@ -231,7 +243,7 @@ for t, df in [(0.1, 1), (2.5, 3), (10.0, 7), (40.0, 50), (-3.0, 12), (1.7, 2998)
     out.append({"t": t, "df": df, "tsf": float(stats.t.sf(t, df))})
 print(json.dumps(out))`,
       cases
-    ) as { r?: number; n?: number; g?: number; l?: number; two?: number; t: number; df?: number; tsf: number }[]
+    )
     const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300)
     let worst = 0
     for (const c of ref) {
@@ -297,7 +309,8 @@ print(json.dumps({"q": out.tolist(), "mask": mask.astype(int).tolist()}))`,
 })
 
 describe('clip permutation test', () => {
-  const clipsOf = (nClips: number, len: number) => Int32Array.from({ length: nClips * len }, (_, i) => Math.floor(i / len))
+  const clipsOf = (nClips: number, len: number) =>
+    Int32Array.from({ length: nClips * len }, (_, i) => Math.floor(i / len))
 
   it('null data gives roughly uniform p; strong signal gives the smallest possible p', async () => {
     const nClips = 40
@@ -306,7 +319,8 @@ describe('clip permutation test', () => {
     const V = 400
     const measured = randn(n * V, 21)
     const predicted = randn(n * V, 22)
-    for (let v = 0; v < 50; v++) for (let i = 0; i < n; i++) predicted[i * V + v] = measured[i * V + v] + 0.5 * predicted[i * V + v]
+    for (let v = 0; v < 50; v++)
+      for (let i = 0; i < n; i++) predicted[i * V + v] = measured[i * V + v] + 0.5 * predicted[i * V + v]
     const fractions: number[] = []
     const r = await clipPermutationTest({
       predicted: Float32Array.from(predicted),
@@ -353,7 +367,15 @@ describe('clip permutation test', () => {
     const clipValue = [3, -1, 4, 1, -5, 9]
     const measured = Float64Array.from({ length: n }, (_, i) => clipValue[Math.floor(i / len)] + (i % len) * 0.01)
     const predicted = Float64Array.from(measured)
-    const r = await clipPermutationTest({ predicted, measured, n, voxels: 1, clips: clipsOf(nClips, len), permutations: 719, seed: 1 })
+    const r = await clipPermutationTest({
+      predicted,
+      measured,
+      n,
+      voxels: 1,
+      clips: clipsOf(nClips, len),
+      permutations: 719,
+      seed: 1
+    })
     expect(r.r[0]).toBeCloseTo(1, 7) // columns are standardised in float32
     // only the identity permutation (1 of 720 clip orders) reaches r = 1: p ~ 1/720 + 1/720
     expect(r.p[0]).toBeLessThan(0.02)
@@ -371,6 +393,28 @@ describe('clip permutation test', () => {
     expect(u.exchangeableClips).toBe(5) // clips 0, 1, 3 (2 rows) trade places, and so do 2 and 4 (1 row)
   })
 
+  it('the rows and clips strategies agree (same shuffles), with clips of mixed lengths', async () => {
+    const lengths = [4, 4, 4, 2, 4, 2, 2, 4, 1, 4, 4, 2]
+    const clips = Int32Array.from(lengths.flatMap((len, c) => Array.from({ length: len }, () => c)))
+    const n = clips.length
+    const V = 37
+    const measured = randn(n * V, 31)
+    const predicted = Float64Array.from(randn(n * V, 32), (v, i) => v + (i % V < 10 ? measured[i] : 0))
+    const run = (strategy: 'rows' | 'clips') =>
+      clipPermutationTest({ predicted, measured, n, voxels: V, clips, permutations: 300, seed: 9, strategy })
+    const [a, b] = [await run('rows'), await run('clips')]
+    expect(a.strategy).toBe('rows')
+    expect(b.strategy).toBe('clips')
+    for (let v = 0; v < V; v++) expect(b.r[v]).toBeCloseTo(a.r[v], 12)
+    expect(Array.from(b.p)).toEqual(Array.from(a.p))
+    expect(a.exchangeableClips).toBe(11) // the single 1-row clip never moves
+    // 'auto' picks clips here: building G (sum of g² L) + 300 x 12 is far below 300 x 36
+    expect((await clipPermutationTest({ predicted, measured, n, voxels: V, clips, permutations: 300 })).strategy).toBe(
+      'clips'
+    )
+    expect((await clipPermutationTest({ predicted, measured, n, voxels: V, permutations: 300 })).strategy).toBe('rows')
+  })
+
   it('can be cancelled and rejects bad input', async () => {
     let polls = 0
     await expect(
@@ -383,8 +427,27 @@ describe('clip permutation test', () => {
         shouldStop: () => ++polls > 3
       })
     ).rejects.toBeInstanceOf(PermutationCancelled)
+    polls = 0
     await expect(
-      clipPermutationTest({ predicted: randn(10, 1), measured: randn(10, 2), n: 5, voxels: 2, clips: new Int32Array(4) })
+      clipPermutationTest({
+        predicted: randn(100, 1),
+        measured: randn(100, 2),
+        n: 20,
+        voxels: 5,
+        clips: Int32Array.from({ length: 20 }, (_, i) => i >> 2),
+        permutations: 1000,
+        strategy: 'clips',
+        shouldStop: () => ++polls > 3
+      })
+    ).rejects.toBeInstanceOf(PermutationCancelled)
+    await expect(
+      clipPermutationTest({
+        predicted: randn(10, 1),
+        measured: randn(10, 2),
+        n: 5,
+        voxels: 2,
+        clips: new Int32Array(4)
+      })
     ).rejects.toThrow(/4 labels/)
   })
 })

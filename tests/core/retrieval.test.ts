@@ -6,10 +6,10 @@ import { SessionManager } from '../../src-main/onnx/sessions'
 
 const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0
 
-function py(code: string, input: unknown): any {
+function py<T = Record<string, number[]>>(code: string, input: unknown): T {
   const r = spawnSync('python3', ['-c', code], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 256 << 20 })
   if (r.status !== 0) throw new Error(`python3 failed: ${r.stderr}`)
-  return JSON.parse(r.stdout)
+  return JSON.parse(r.stdout) as T
 }
 
 function rng(seed: number): () => number {
@@ -61,22 +61,28 @@ describe('exact cosine retrieval', () => {
     const Q = Float32Array.from({ length: q * d }, () => r() - 0.5)
     const k = 15
     const ref = py(NUMPY_TOPK, { L: Array.from(L), Q: Array.from(Q), N, d, q, k })
-    const index = CosineIndex.fromLibrary(L, N, d)
-    expect(index.zeroRows).toBe(1)
-    const variants = [
-      { method: 'js' as const },
-      { method: 'gemm' as const },
-      { method: 'gemm' as const, chunkRows: 1 },
-      { method: 'gemm' as const, chunkRows: 333 }, // 1000 = 3 x 333 + 1
-      { method: 'gemm' as const, chunkRows: 1000 },
-      { method: 'gemm' as const, chunkRows: 5000 }
-    ]
-    for (const v of variants) {
-      const res = await index.query(Q, q, { k, sessions, ...v })
-      expect(res.method).toBe(v.method)
-      expect(Array.from(res.indices), JSON.stringify(v)).toEqual(ref.I)
-      for (let i = 0; i < q * k; i++) expect(Math.abs(res.scores[i] - ref.S[i])).toBeLessThan(2e-6)
+    // block sizes straddle the library size: 1000 = 3 x 333 + 1; score bounds force query batches of 1 and 3
+    for (const blockRows of [1, 333, 999, 1000, 5000, undefined]) {
+      const index = CosineIndex.fromLibrary(L, N, d, { blockRows })
+      expect(index.zeroRows).toBe(1)
+      for (let i = 0; i < N; i += 111) {
+        const row = index.row(i)
+        const norm = Math.hypot(...Array.from(L.subarray(i * d, (i + 1) * d)))
+        for (let j = 0; j < d; j++) expect(row[j]).toBeCloseTo(L[i * d + j] / norm, 6)
+      }
+      for (const v of [
+        { method: 'js' as const },
+        { method: 'gemm' as const },
+        { method: 'gemm' as const, scoreBlock: 1 },
+        { method: 'gemm' as const, scoreBlock: 3 * index.blockRows }
+      ]) {
+        const res = await index.query(Q, q, { k, sessions, ...v })
+        expect(res.method).toBe(v.method)
+        expect(Array.from(res.indices), JSON.stringify({ blockRows, ...v })).toEqual(ref.I)
+        for (let i = 0; i < q * k; i++) expect(Math.abs(res.scores[i] - ref.S[i])).toBeLessThan(2e-6)
+      }
     }
+    const index = CosineIndex.fromLibrary(L, N, d)
     // one query at a time gives the same rows as the batch
     const one = await index.query(Q.subarray(3 * d, 4 * d), 1, { k, sessions })
     expect(Array.from(one.indices)).toEqual(ref.I.slice(3 * k, 4 * k))
@@ -94,13 +100,13 @@ describe('exact cosine retrieval', () => {
     Q.set(L.subarray(0, d), 0) // a query equal to rows 0 and 100
     for (const k of [1, 10, 299, 300, 301, 1000]) {
       const ref = py(NUMPY_TOPK, { L: Array.from(L), Q: Array.from(Q), N, d, q, k: Math.min(k, N) })
-      const index = CosineIndex.fromLibrary(L, N, d)
-      for (const method of ['js', 'gemm'] as const) {
-        for (const chunkRows of [undefined, 7, 100]) {
-          const res = await index.query(Q, q, { k, sessions, method, chunkRows })
+      for (const blockRows of [undefined, 7, 100]) {
+        const index = CosineIndex.fromLibrary(L, N, d, { blockRows })
+        for (const method of ['js', 'gemm'] as const) {
+          const res = await index.query(Q, q, { k, sessions, method })
           expect(res.k).toBe(Math.min(k, N))
-          expect(Array.from(res.indices), `${method} k=${k} chunk=${chunkRows}`).toEqual(ref.I)
-          expect(Array.from(res.scores)).toEqual(ref.S.map((s: number) => Math.fround(s)))
+          expect(Array.from(res.indices), `${method} k=${k} blockRows=${blockRows}`).toEqual(ref.I)
+          expect(Array.from(res.scores)).toEqual(ref.S.map((s) => Math.fround(s)))
         }
       }
     }
@@ -112,17 +118,17 @@ describe('exact cosine retrieval', () => {
   it('handles k > N, empty query batches, in-place building and bad input', async () => {
     const L = Float32Array.from([3, 4, 0, 0, -1, 0])
     const index = CosineIndex.fromLibrary(L, 3, 2, { inPlace: true })
-    expect(index.normalised).toBe(L)
-    expect(Array.from(L)).toEqual([0.6000000238418579, 0.800000011920929, 0, 0, -1, 0])
+    expect(index.data).toBe(L)
+    // one block of 3 rows, stored dimension-major
+    expect(Array.from(L)).toEqual([0.6000000238418579, 0, -1, 0.800000011920929, 0, 0])
+    expect(Array.from(index.row(0))).toEqual([0.6000000238418579, 0.800000011920929])
     const res = await index.query(Float32Array.from([1, 0]), 1, { k: 10 })
     expect(res.method).toBe('js') // no SessionManager
     expect(res.k).toBe(3)
     expect(Array.from(res.indices)).toEqual([0, 1, 2])
     expect((await index.query(new Float32Array(0), 0, { k: 2, sessions })).indices.length).toBe(0)
     await expect(index.query(Float32Array.from([1, 0]), 1, { k: 0 })).rejects.toThrow(/k must be/)
-    await expect(index.query(Float32Array.from([1, 0]), 1, { k: 1, method: 'gemm' })).rejects.toThrow(
-      /SessionManager/
-    )
+    await expect(index.query(Float32Array.from([1, 0]), 1, { k: 1, method: 'gemm' })).rejects.toThrow(/SessionManager/)
     await expect(index.query(Float32Array.from([1, NaN]), 1, { k: 1 })).rejects.toThrow(/row 0 holds a non-finite/)
     expect(() => CosineIndex.fromLibrary(new Float32Array(5), 3, 2)).toThrow(/needs 6/)
   })

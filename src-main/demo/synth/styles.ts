@@ -13,19 +13,9 @@
  *    chord tone from the bottom (arpeggios), `-` hold, `.` rest.
  */
 import type { DrumName, InstrumentName, KitParams } from './instruments'
+import { GTZAN_GENRES } from '../../common/genres'
 
-export const GENRES = [
-  'blues',
-  'classical',
-  'country',
-  'disco',
-  'hiphop',
-  'jazz',
-  'metal',
-  'pop',
-  'reggae',
-  'rock'
-] as const
+export const GENRES = GTZAN_GENRES
 export type Genre = (typeof GENRES)[number]
 
 export const SCALES = {

@@ -7,19 +7,9 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { B2mError } from '../../common/errors'
 import type { AudioData } from './types'
+import { GTZAN_GENRES } from '../../common/genres'
 
-export const GTZAN_GENRES = [
-  'blues',
-  'classical',
-  'country',
-  'disco',
-  'hiphop',
-  'jazz',
-  'metal',
-  'pop',
-  'reggae',
-  'rock'
-] as const
+export { GTZAN_GENRES }
 
 export interface ExcerptOptions {
   /** Fade-in and fade-out length in seconds. Default 2. */

@@ -8,20 +8,9 @@
  */
 import { B2mError } from '../../common/errors'
 import { readTsv, tsvColumn, tsvNumbers, type TsvTable } from '../tsv'
+import { GTZAN_GENRES } from '../../common/genres'
 
-/** The 10 GTZAN genres (the stimulus library of ds003720 and of the Brain2Music paper). */
-export const GTZAN_GENRES = [
-  'blues',
-  'classical',
-  'country',
-  'disco',
-  'hiphop',
-  'jazz',
-  'metal',
-  'pop',
-  'reggae',
-  'rock'
-] as const
+export { GTZAN_GENRES }
 
 export interface BidsEvent {
   onset: number
