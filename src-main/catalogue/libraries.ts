@@ -153,9 +153,10 @@ export class LibrariesRepo {
       `SELECT COUNT(*) AS items, COUNT(row) AS embedded, COUNT(error) AS unreadable
          FROM library_items WHERE library_id = ?`
     )
-    this.known = db.prepare<[number, string], { id: number; row: number | null; size: number; mtime_ms: number; error: string | null }>(
-      'SELECT id, row, size, mtime_ms, error FROM library_items WHERE library_id = ? AND path = ?'
-    )
+    this.known = db.prepare<
+      [number, string],
+      { id: number; row: number | null; size: number; mtime_ms: number; error: string | null }
+    >('SELECT id, row, size, mtime_ms, error FROM library_items WHERE library_id = ? AND path = ?')
     this.upsert = db.prepare(
       `INSERT INTO library_items (library_id, row, path, size, mtime_ms, duration, title, artist, album, genre, tags, error)
        VALUES (@libraryId, @row, @path, @size, @mtimeMs, @duration, @title, @artist, @album, @genre, @tags, @error)

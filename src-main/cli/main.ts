@@ -6,6 +6,7 @@ import { registerJobs } from './commands/jobs'
 import { registerServe } from './commands/serve'
 import { registerSurface } from './commands/surface'
 import { registerImport } from './commands/import'
+import { registerMusic } from './commands/music'
 
 /** Every command registers itself here; later pipeline steps add theirs the same way. */
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerJobs(program)
   registerSurface(program)
   registerImport(program)
+  registerMusic(program)
   return program
 }
 

@@ -6,8 +6,9 @@
  *   Training run (run 1 repeats the last clip of the last run, as in ds003720).
  * * Test runs: 10 new clips (1 per genre, shuffled) played 4 times in the same order, then clip 1 once
  *   more (so the run's first clip repeats its last).
- * * Full mode: 12 Training + 6 Test runs (48 training + 6 test clips per genre). Quick mode (CI): 2
- *   Training + 1 Test run (8 + 1 per genre).
+ * * Full mode: 12 Training + 6 Test runs (48 training + 6 test clips per genre), 30 s tracks. Quick mode
+ *   (CI): 2 Training + 1 Test run (8 + 1 per genre), 20 s tracks; its last Training run (run 2) carries
+ *   the malformed quotes that ds003720 has in Training run 4.
  *
  * Each clip is a 15 s excerpt (`start`..`end`) of its own "original track" (`genre.000TT`, a
  * `trackSeconds`-long render), as GTZAN's 30 s tracks in ds003720. Track numbers are distinct within a
@@ -56,7 +57,10 @@ export interface DemoDesignOptions {
   /** Override the number of Training / Test runs (defaults: 12 / 6, quick 2 / 1). */
   trainingRuns?: number
   testRuns?: number
-  /** Length of the rendered original tracks (default 30 s, like GTZAN); excerpts start in [0, trackSeconds - 15]. */
+  /**
+   * Length of the rendered original tracks (default 30 s like GTZAN; quick mode 20 s, to render faster);
+   * excerpts start in [0, trackSeconds - 15].
+   */
   trackSeconds?: number
 }
 
@@ -102,7 +106,7 @@ export function demoDesign(options: DemoDesignOptions = {}): DemoDesign {
   if (!Number.isSafeInteger(seed)) throw new B2mError('bad_request', `demo seed must be a safe integer, got ${seed}`)
   const nTrain = options.trainingRuns ?? (quick ? 2 : 12)
   const nTest = options.testRuns ?? (quick ? 1 : 6)
-  const trackSeconds = options.trackSeconds ?? 30
+  const trackSeconds = options.trackSeconds ?? (quick ? 20 : 30)
   checkCount('trainingRuns', nTrain, 24)
   checkCount('testRuns', nTest, 12)
   if (!(trackSeconds >= CLIP_SECONDS && trackSeconds <= 120))
@@ -111,7 +115,10 @@ export function demoDesign(options: DemoDesignOptions = {}): DemoDesign {
   const perGenreTrain = 4 * nTrain
   const perGenreTest = nTest
   if (perGenreTrain + perGenreTest > 100)
-    throw new B2mError('bad_request', `demo design: ${perGenreTrain + perGenreTest} tracks per genre exceed GTZAN's 100`)
+    throw new B2mError(
+      'bad_request',
+      `demo design: ${perGenreTrain + perGenreTest} tracks per genre exceed GTZAN's 100`
+    )
 
   // Distinct track numbers per genre: training first, then test.
   const pools = new Map<Genre, number[]>()
@@ -170,7 +177,8 @@ export function demoDesign(options: DemoDesignOptions = {}): DemoDesign {
     runs.push({ task: 'Test', run: r + 1, events: events(list), malformedRows: [] })
   }
   for (const run of runs) {
-    if (run.events.length !== CLIPS_PER_RUN) throw new B2mError('internal', `demo design: ${runLabel(run)} has ${run.events.length} clips`)
+    if (run.events.length !== CLIPS_PER_RUN)
+      throw new B2mError('internal', `demo design: ${runLabel(run)} has ${run.events.length} clips`)
   }
   return {
     seed,

@@ -25,14 +25,7 @@ import { writeNifti } from '../formats/nifti'
 import { FeatureTransform } from '../features'
 import { runLabel, type DemoDesign } from './design'
 import type { StimulusFeatures } from './stimuli'
-import {
-  clipDrive,
-  ROLE_NAMES,
-  type DemoAnatomy,
-  type DemoGrid,
-  type EncodingModel,
-  type VoxelNoise
-} from './subject'
+import { clipDrive, ROLE_NAMES, type DemoAnatomy, type DemoGrid, type EncodingModel, type VoxelNoise } from './subject'
 
 export const TRUTH_FORMAT = 'b2m-demo-truth/1'
 

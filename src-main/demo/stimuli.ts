@@ -49,7 +49,7 @@ export function trackPath(dir: string, genre: string, track: number): string {
 const README = [
   'Brain2Music Lab demo: synthetic "original tracks" in GTZAN\'s layout (genres/<genre>/<genre>.000TT.wav).',
   '',
-  'Every file is rendered by the project\'s own seeded synthesiser (src-main/demo/synth); no GTZAN audio is used.',
+  "Every file is rendered by the project's own seeded synthesiser (src-main/demo/synth); no GTZAN audio is used.",
   'The BIDS events (start, end) pick a 15 s excerpt of each track, as ds003720 does with GTZAN.',
   ''
 ].join('\n')
@@ -59,7 +59,10 @@ export async function writeStimuli(dir: string, design: DemoDesign, opts: Stimul
   writeFileSync(join(dir, 'README.txt'), README)
   const extractor = new BuiltinExtractor()
   if (extractor.sampleRate !== STIMULUS_SAMPLE_RATE)
-    throw new B2mError('internal', `built-in extractor runs at ${extractor.sampleRate} Hz, the demo at ${STIMULUS_SAMPLE_RATE}`)
+    throw new B2mError(
+      'internal',
+      `built-in extractor runs at ${extractor.sampleRate} Hz, the demo at ${STIMULUS_SAMPLE_RATE}`
+    )
   const n = design.clips.length
   const dim = extractor.dim
   const trsPerClip = Math.round(design.clipSeconds / design.tr)

@@ -19,7 +19,7 @@
  * (rho 0.3-0.5) + a shared slow component + drifts (Legendre polynomials to order 3, a random walk, and a
  * scanner drift common to all voxels). The amplitude sets each auditory voxel's correlation with its true
  * signal against the noise (`rTarget`: Heschl's 0.45-0.65, STG 0.1-0.55, a few dead voxels); outside the
- * brain a dim, constant halo. All of it follows from the seed.
+ * brain a dim halo, constant except for thermal noise on the voxels next to the brain. All of it follows from the seed.
  */
 import { B2mError } from '../common/errors'
 import { FeatureTransform } from '../features'
@@ -65,6 +65,9 @@ export interface DemoAnatomy {
   baseline: Float32Array
   /** Linear indices of brain voxels (role >= 1), ascending. */
   brain: Int32Array
+  /** Outside voxels next to the CSF shell (2-3 voxels from the brain): thermal noise only, so a mask that
+   * spills onto them finds no constant voxels. */
+  fringe: Int32Array
   counts: Record<(typeof ROLE_NAMES)[number], number>
 }
 
@@ -234,12 +237,14 @@ export function buildAnatomy(lib: SurfaceLibrary, seed: number, grid: DemoGrid =
   const baseline = new Float32Array(n)
   const counts = { outside: 0, brain: 0, cortex: 0, superiortemporal: 0, transversetemporal: 0, csf: 0 }
   const brain: number[] = []
+  const fringe: number[] = []
   for (let v = 0; v < n; v++) {
     if (dist[v] === 1) roles[v] = ROLE_CSF
     const r = roles[v]
     counts[ROLE_NAMES[r]]++
     if (r === ROLE_OUTSIDE) {
       baseline[v] = Math.round(6 + 18 * Math.exp(-(dist[v] - 1) / 1.5))
+      if (dist[v] <= 3) fringe.push(v)
       continue
     }
     brain.push(v)
@@ -248,7 +253,7 @@ export function buildAnatomy(lib: SurfaceLibrary, seed: number, grid: DemoGrid =
     for (const wv of waves) bias += wv.amp * Math.cos(wv.f[0] * x + wv.f[1] * y + wv.f[2] * z + wv.phase)
     baseline[v] = (r === ROLE_BRAIN ? 640 : r === ROLE_CSF ? 900 : 820) * bias
   }
-  return { grid, roles, baseline, brain: Int32Array.from(brain), counts }
+  return { grid, roles, baseline, brain: Int32Array.from(brain), fringe: Int32Array.from(fringe), counts }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -540,6 +545,7 @@ export async function simulateRun(
     const p3 = 0.5 * (5 * tau ** 3 - 3 * tau)
     if (t > 0) g = 0.85 * g + Math.sqrt(1 - 0.85 * 0.85) * rng.normal()
     const vol = template.slice()
+    for (const v of anatomy.fringe) vol[v] = Math.max(0, Math.round(anatomy.baseline[v] + 2 * rng.normal()))
     for (let b = 0; b < nb; b++) {
       const s = noise.sigma[b]
       const rho = noise.rho[b]

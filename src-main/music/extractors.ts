@@ -8,13 +8,7 @@ import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { B2mError } from '../common/errors'
 import { findUp } from '../common/find-up'
-import {
-  BuiltinExtractor,
-  CLAP_FOLDER,
-  type FeatureExtractor,
-  OnnxEncoder,
-  loadClap
-} from '../features'
+import { BuiltinExtractor, CLAP_FOLDER, type FeatureExtractor, OnnxEncoder, loadClap } from '../features'
 import { SessionManager, type LogFn } from '../onnx/sessions'
 import { sha256File } from './files'
 

@@ -42,7 +42,10 @@ export async function computeFeatureSet(
   const all = cat.stimuli.list()
   const stimuli = all.filter((s) => s.audioPath !== null)
   if (stimuli.length === 0)
-    throw new B2mError('bad_request', 'no stimulus has audio yet: attach it first (stimuli.attach / b2m stimuli attach)')
+    throw new B2mError(
+      'bad_request',
+      'no stimulus has audio yet: attach it first (stimuli.attach / b2m stimuli attach)'
+    )
   const roles = stimulusRoles(ws)
 
   io.progress(0, `loading ${params.extractor}`)
@@ -53,6 +56,8 @@ export async function computeFeatureSet(
   let dim = 0
   try {
     dim = opened.extractor.dim
+    if (params.pca !== undefined && params.pca > dim)
+      throw new B2mError('bad_request', `pca ${params.pca} is more than the ${dim} dimensions of ${params.extractor}`)
     for (const [i, s] of stimuli.entries()) {
       if (io.cancelled()) throw new B2mError('failed', 'features.compute cancelled')
       const { path, bytes, sha256 } = readStimulusAudio(ws, s)
@@ -90,7 +95,7 @@ export async function computeFeatureSet(
     at += c.length
   }
 
-  let matrix = raw
+  let matrix: Float32Array = raw
   let transform: FeatureTransform | null = null
   if (params.normalise) {
     const trainIdx = rows.flatMap((r, i) => (r.role === 'train' ? [i] : []))

@@ -84,7 +84,10 @@ async function looksLikeAudio(path: string): Promise<boolean> {
  * to folders not (no cycles). Files with an audio extension are taken; files without an extension when
  * their first bytes say audio.
  */
-export async function* walkAudio(root: string, onError?: (path: string, err: Error) => void): AsyncGenerator<FoundFile> {
+export async function* walkAudio(
+  root: string,
+  onError?: (path: string, err: Error) => void
+): AsyncGenerator<FoundFile> {
   // Each folder's entries are listed, sorted and then visited before moving on (depth first, in order).
   async function* visit(dir: string): AsyncGenerator<FoundFile> {
     let entries
@@ -205,20 +208,24 @@ export async function addLibrary(ws: Workspace, params: LibraryParams, io: Music
   const describe = probe.describe
   await probe.dispose()
   const key = configKey(identity, params.seconds, params.window)
-  const sameConfig = existing !== undefined && existing.params.configKey === key && existing.dim === dim
+  let sameConfig = existing !== undefined && existing.params.configKey === key && existing.dim === dim
 
   let oldRows: NpyRowReader | null = null
   let oldArrayPath: string | null = null
-  if (existing && sameConfig && existing.arrayId !== null) {
-    const rec = ws.arrayRecord(existing.arrayId)
-    oldArrayPath = ws.arrayPath(rec.relPath)
-    const h = readNpyHeader(oldArrayPath)
-    if (h.dtype !== 'float32' || h.shape.length !== 2 || h.shape[1] !== dim || h.fortranOrder)
-      throw new B2mError('failed', `library matrix is not float32 (rows x ${dim})`, oldArrayPath)
-    oldRows = new NpyRowReader(oldArrayPath, h.shape[0], dim, h.dataOffset)
-  } else if (existing?.arrayId !== null && existing?.arrayId !== undefined) {
+  if (existing?.arrayId !== null && existing?.arrayId !== undefined) {
     oldArrayPath = ws.arrayPath(ws.arrayRecord(existing.arrayId).relPath)
-    io.log('info', `${name}: the extractor or its parameters changed; every file is embedded again`)
+    if (sameConfig) {
+      try {
+        const h = readNpyHeader(oldArrayPath)
+        if (h.dtype !== 'float32' || h.shape.length !== 2 || h.shape[1] !== dim || h.fortranOrder)
+          throw new Error(`it is ${h.dtype} (${h.shape.join(', ')}), not float32 (rows x ${dim})`)
+        oldRows = new NpyRowReader(oldArrayPath, h.shape[0], dim, h.dataOffset)
+      } catch (err) {
+        // Without the previous matrix nothing can be reused: embed every file again.
+        io.log('warn', `${oldArrayPath}: cannot reuse the previous embeddings (${(err as Error).message})`)
+        sameConfig = false
+      }
+    } else io.log('info', `${name}: the extractor or its parameters changed; every file is embedded again`)
   }
 
   io.progress(0.01, `counting files in ${root}`)
@@ -226,14 +233,18 @@ export async function addLibrary(ws: Workspace, params: LibraryParams, io: Music
 
   const writer = new NpyRowWriter(ws, dim)
   const ndjsonPath = tmpPath(ws)
-  const ndjson = openSync(ndjsonPath, 'wx')
+  let ndjson: number | null = openSync(ndjsonPath, 'wx')
+  const closeNdjson = () => {
+    if (ndjson !== null) closeSync(ndjson)
+    ndjson = null
+  }
   let ndjsonBuf: string[] = []
   let ndjsonChars = 0
   const flushLines = () => {
     if (ndjsonBuf.length === 0) return
     const bytes = Buffer.from(ndjsonBuf.join(''), 'utf8')
     let off = 0
-    while (off < bytes.length) off += writeSync(ndjson, bytes, off, bytes.length - off)
+    while (off < bytes.length) off += writeSync(ndjson!, bytes, off, bytes.length - off)
     ndjsonBuf = []
     ndjsonChars = 0
   }
@@ -256,9 +267,17 @@ export async function addLibrary(ws: Workspace, params: LibraryParams, io: Music
   const unreadable: { path: string; error: string }[] = []
   let committed = false
   let undoArray: (() => void) | null = null
+  // A cancel must not wait for the files in flight: it fails them at once.
+  const cancelPoll = setInterval(() => {
+    if (io.cancelled()) pool?.abort(new B2mError('failed', 'library.add cancelled'))
+  }, 100)
 
   try {
-    type Pending = { file: FoundFile; known: { id: number; row: number | null; error: string | null } | null; result: Promise<EmbedOutcome | Float32Array | null> }
+    type Pending = {
+      file: FoundFile
+      known: { id: number; row: number | null; error: string | null } | null
+      result: Promise<EmbedOutcome | Float32Array | null>
+    }
     const inFlight: Pending[] = []
     const window = 4 * workers
 
@@ -333,7 +352,9 @@ export async function addLibrary(ws: Workspace, params: LibraryParams, io: Music
         inFlight.push({ file, known, result: Promise.resolve(vector) })
       } else {
         pool ??= new EmbedPool(poolConfig, workers, (level, text) => io.log(level, text))
-        inFlight.push({ file, known: null, result: pool.embed(file.abs) })
+        const result = pool.embed(file.abs)
+        result.catch(() => {}) // awaited in order by drainOne; a cancel rejects every one in flight at once
+        inFlight.push({ file, known: null, result })
       }
       while (inFlight.length >= window) await drainOne()
       if (stats.files % 16 === 0)
@@ -349,7 +370,7 @@ export async function addLibrary(ws: Workspace, params: LibraryParams, io: Music
     if (pool) await (pool as EmbedPool).close()
     pool = null
     flushLines()
-    closeSync(ndjson)
+    closeNdjson()
     oldRows?.close()
     oldRows = null
     if (io.cancelled()) throw new B2mError('failed', 'library.add cancelled')
@@ -414,13 +435,10 @@ export async function addLibrary(ws: Workspace, params: LibraryParams, io: Music
     if (!committed) (undoArray as (() => void) | null)?.()
     throw err
   } finally {
+    clearInterval(cancelPoll)
     if (pool) await (pool as EmbedPool).close()
     oldRows?.close()
-    try {
-      closeSync(ndjson)
-    } catch {
-      // closed already
-    }
+    closeNdjson()
     removeQuietly(ndjsonPath)
     if (!committed) writer.discard()
   }

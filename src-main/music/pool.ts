@@ -117,7 +117,8 @@ export class EmbedPool {
         return
       }
       // A file that kills its worker (out of memory, a native crash) is unreadable; the scan goes on.
-      if (slot.busy) this.settle(slot.busy.id, { ok: false, error: `the worker reading this file stopped (exit code ${code})` })
+      if (slot.busy)
+        this.settle(slot.busy.id, { ok: false, error: `the worker reading this file stopped (exit code ${code})` })
       this.spawn()
     })
   }
@@ -151,6 +152,11 @@ export class EmbedPool {
     this.queue.push({ id, path })
     this.pump()
     return Promise.race([p, this.failed])
+  }
+
+  /** Fails every pending and later `embed` with `err` (a cancel); `close` still stops the workers. */
+  abort(err: Error): void {
+    this.die(err)
   }
 
   /** Stops every worker (what is queued is dropped). */

@@ -1,11 +1,4 @@
-import {
-  getFeatureSet,
-  libraryItems,
-  listFeatureSets,
-  listLibraries,
-  listStimuli,
-  stimulusWav
-} from '../../music'
+import { getFeatureSet, libraryItems, listFeatureSets, listLibraries, listStimuli, stimulusWav } from '../../music'
 import type { AreaHandlers } from './types'
 
 /** Music in: stimuli and their audio, feature sets, libraries (the jobs that make them are in jobs/kinds). */

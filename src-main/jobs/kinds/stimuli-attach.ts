@@ -12,7 +12,8 @@ export const stimuliAttachJob: JobImpl<AttachParams, unknown> = async (params, c
       cancelled: () => ctx.cancelled
     })
     ctx.throwIfCancelled()
-    for (const m of result.missing.slice(0, 10)) ctx.log('warn', `missing ${m.key}: ${m.reason}${m.expected ? ` (${m.expected})` : ''}`)
+    for (const m of result.missing.slice(0, 10))
+      ctx.log('warn', `missing ${m.key}: ${m.reason}${m.expected ? ` (${m.expected})` : ''}`)
     if (result.missing.length > 10) ctx.log('warn', `… and ${result.missing.length - 10} more missing`)
     ctx.log('info', `${result.attached} attached, ${result.skipped} already there, ${result.missing.length} missing`)
     return result
