@@ -70,7 +70,9 @@ export const useAppStore = defineStore('app', () => {
   const deviceTooltip = computed(() => {
     const i = info.value
     if (!i) return ''
-    const lines = [`Execution providers, in order of preference: ${i.executionProviders.map((p) => PROVIDER_NAMES[p] ?? p).join(', ') || 'none'}`]
+    const lines = [
+      `Execution providers, in order of preference: ${i.executionProviders.map((p) => PROVIDER_NAMES[p] ?? p).join(', ') || 'none'}`
+    ]
     lines.push(...i.providerNotes)
     return lines.join('\n')
   })

@@ -7,7 +7,10 @@ export function parseResult<M extends MethodName>(method: M, value: unknown): Re
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     const where = issue && issue.path.length ? ` at ${issue.path.join('.')}` : ''
-    throw new ApiError('internal', `The core answered ${method} with an unexpected shape${where}: ${issue?.message ?? 'invalid'}`)
+    throw new ApiError(
+      'internal',
+      `The core answered ${method} with an unexpected shape${where}: ${issue?.message ?? 'invalid'}`
+    )
   }
   return parsed.data as Result<M>
 }
