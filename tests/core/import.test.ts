@@ -176,12 +176,13 @@ describe('BIDS import through the core', () => {
     rmSync(data, { recursive: true, force: true })
     await writeMiniDs003720(
       data,
-      [1, 2, 3, 4, 5, 6].map((run) => ({ task: 'Training' as const, run }))
+      // many runs, cancelled early: the commit is far away however fast the machine
+      Array.from({ length: 12 }, (_, i) => ({ task: 'Training' as const, run: i + 1 }))
     )
     const job = await call<Job>('jobs.start', { kind: 'import.bids', params: { path: data } })
     await new Promise<void>((done) => {
       const off = core.events.on('job.update', (j) => {
-        if (j.id === job.id && j.progress > 0.1) {
+        if (j.id === job.id && j.progress > 0) {
           off()
           done()
         }
@@ -189,7 +190,6 @@ describe('BIDS import through the core', () => {
     })
     await call('jobs.cancel', { id: job.id })
     const end = await core.jobs.waitFor(job.id)
-    expect(['cancelled', 'failed']).toContain(end.state)
     expect(end.state).toBe('cancelled')
     expect(await call('catalogue.counts')).toMatchObject({ subjects: 0, runs: 0, arrays: 0 })
     expect(filesUnder(join(dir, 'ws', 'arrays'))).toEqual([])
