@@ -9,17 +9,32 @@
 import { z } from 'zod'
 import { coreEvents, coreJobs, coreMethods } from './contract/core'
 import { cortexMethods } from './contract/cortex'
+import { decodeJobs, decodeMethods } from './contract/decode'
+import { pipelineJobs } from './contract/pipeline'
 import { importJobs, importMethods } from './contract/import'
+import { listeningMethods } from './contract/listening'
 import { musicJobs, musicMethods } from './contract/music'
+import { trainJobs, trainMethods } from './contract/train'
 
 export * from './contract/common'
 export * from './contract/core'
 export * from './contract/cortex'
+export * from './contract/decode'
+export * from './contract/pipeline'
 export * from './contract/import'
+export * from './contract/listening'
 export * from './contract/music'
+export * from './contract/train'
 
 /** Every kind of long work the core can run, with its parameters. */
-export const JobRequest = z.discriminatedUnion('kind', [...coreJobs, ...importJobs, ...musicJobs])
+export const JobRequest = z.discriminatedUnion('kind', [
+  ...coreJobs,
+  ...importJobs,
+  ...musicJobs,
+  ...trainJobs,
+  ...pipelineJobs,
+  ...decodeJobs
+])
 export type JobRequest = z.input<typeof JobRequest>
 export type JobKind = JobRequest['kind']
 export const JOB_KINDS = JobRequest.options.map((o) => o.shape.kind.value)
@@ -31,7 +46,10 @@ export const methods = {
   ...coreMethods(JobRequest),
   ...cortexMethods,
   ...importMethods,
-  ...musicMethods
+  ...listeningMethods,
+  ...musicMethods,
+  ...decodeMethods,
+  ...trainMethods
 } as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>
 
 export type Methods = typeof methods

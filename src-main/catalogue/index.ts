@@ -8,6 +8,7 @@ import { ArraysRepo } from './arrays'
 import { FeatureSetsRepo } from './feature-sets'
 import { LibrariesRepo } from './libraries'
 import { StimulusAudioRepo } from './stimulus-audio'
+import { clipsRepo, type ClipsRepo } from './clips'
 import { JobsRepo } from './jobs'
 import { MapsRepo } from './maps'
 import { LATEST_SCHEMA_VERSION, type Migration, migrations } from './migrations'
@@ -21,7 +22,7 @@ export type { ArrayRecord, NewArray } from './arrays'
 export { checkRelPath } from './arrays'
 export { INTERRUPTED_MESSAGE, type JobPatch, type LogLevel } from './jobs'
 export { LATEST_SCHEMA_VERSION, migrations, type Migration } from './migrations'
-export type { MapGrid, MapRecord, NewMap } from './maps'
+export type { MapGrid, MapRecord, NewMap, NewSignificance } from './maps'
 export { MapsRepo, mapInfo } from './maps'
 export type { NewRun, Run } from './runs'
 export type { Session, SubjectGrid } from './subjects'
@@ -110,6 +111,11 @@ export class Catalogue {
   get db(): Db {
     if (!this._db) throw new B2mError('internal', 'catalogue is closed', this.path)
     return this._db
+  }
+
+  /** Clips decoded from predicted embeddings (catalogue/clips.ts; prepared on first use). */
+  get clips(): ClipsRepo {
+    return clipsRepo(this.db)
   }
 
   get isOpen(): boolean {

@@ -10,11 +10,26 @@ export interface MapGrid {
   affine: number[][]
 }
 
-/** A map with what the core needs beyond MapInfo: its array and grid. */
+/** A map with what the core needs beyond MapInfo: its arrays and grid. */
 export interface MapRecord extends MapInfo {
   arrayId: number | null
   grid: MapGrid | null
+  /** p-values, same shape as the values (migration 8); null when the map carries none. */
+  pvaluesArrayId: number | null
+  /** uint8, same shape as the values: 1 where Benjamini-Hochberg q <= significance.q. */
+  significanceArrayId: number | null
   provenance: Record<string, unknown>
+}
+
+/** The FDR result a map carries with its p-values. */
+export interface NewSignificance {
+  pvaluesArrayId: number
+  significanceArrayId: number
+  /** The FDR level the mask was made at. */
+  q: number
+  /** Defined p-values (m) and how many passed. */
+  tests: number
+  significant: number
 }
 
 export interface NewMap {
@@ -27,6 +42,7 @@ export interface NewMap {
   modelId?: number | null
   units?: string
   provenance?: Record<string, unknown>
+  significance?: NewSignificance | null
 }
 
 interface MapRow {
@@ -41,6 +57,11 @@ interface MapRow {
   units: string
   provenance: string
   created_at: string
+  pvalues_array_id: number | null
+  significance_array_id: number | null
+  fdr_q: number | null
+  fdr_tests: number | null
+  fdr_significant: number | null
 }
 
 function toRecord(r: MapRow): MapRecord {
@@ -53,13 +74,19 @@ function toRecord(r: MapRow): MapRecord {
     modelId: r.model_id,
     units: r.units,
     createdAt: r.created_at,
+    significance:
+      r.significance_array_id !== null && r.fdr_q !== null
+        ? { q: r.fdr_q, tests: r.fdr_tests ?? 0, significant: r.fdr_significant ?? 0 }
+        : null,
     arrayId: r.array_id,
     grid: r.grid === null ? null : (JSON.parse(r.grid) as MapGrid),
+    pvaluesArrayId: r.pvalues_array_id,
+    significanceArrayId: r.significance_array_id,
     provenance: JSON.parse(r.provenance) as Record<string, unknown>
   }
 }
 
-/** The contract's view of a map (drops the array id, grid and provenance). */
+/** The contract's view of a map (drops the array ids, grid and provenance). */
 export function mapInfo(r: MapRecord): MapInfo {
   return {
     id: r.id,
@@ -69,7 +96,8 @@ export function mapInfo(r: MapRecord): MapInfo {
     surfaceSet: r.surfaceSet,
     modelId: r.modelId,
     units: r.units,
-    createdAt: r.createdAt
+    createdAt: r.createdAt,
+    significance: r.significance
   }
 }
 
@@ -89,6 +117,12 @@ function validate(m: NewMap): void {
         bad('grid affine must be a 4x4 matrix of finite numbers')
     }
   }
+  const sig = m.significance
+  if (sig) {
+    if (!(sig.q > 0 && sig.q < 1)) bad(`the FDR level must lie in (0, 1), got ${sig.q}`)
+    if (!(Number.isInteger(sig.tests) && Number.isInteger(sig.significant) && sig.significant <= sig.tests))
+      bad(`significance counts are inconsistent (${sig.significant} of ${sig.tests} tests)`)
+  }
 }
 
 export class MapsRepo {
@@ -98,8 +132,10 @@ export class MapsRepo {
 
   constructor(db: Db) {
     this.insert = db.prepare(
-      `INSERT INTO maps (name, kind, source_path, array_id, grid, surface_set, model_id, units, provenance, created_at)
-       VALUES (@name, @kind, @sourcePath, @arrayId, @grid, @surfaceSet, @modelId, @units, @provenance, @createdAt)`
+      `INSERT INTO maps (name, kind, source_path, array_id, grid, surface_set, model_id, units, provenance, created_at,
+                         pvalues_array_id, significance_array_id, fdr_q, fdr_tests, fdr_significant)
+       VALUES (@name, @kind, @sourcePath, @arrayId, @grid, @surfaceSet, @modelId, @units, @provenance, @createdAt,
+               @pvaluesArrayId, @significanceArrayId, @fdrQ, @fdrTests, @fdrSignificant)`
     )
     this.byId = db.prepare<[number], MapRow>('SELECT * FROM maps WHERE id = ?')
     this.all = db.prepare<[], MapRow>('SELECT * FROM maps ORDER BY id')
@@ -118,7 +154,12 @@ export class MapsRepo {
         modelId: m.modelId ?? null,
         units: m.units ?? '',
         provenance: JSON.stringify(m.provenance ?? {}),
-        createdAt: nowIso()
+        createdAt: nowIso(),
+        pvaluesArrayId: m.significance?.pvaluesArrayId ?? null,
+        significanceArrayId: m.significance?.significanceArrayId ?? null,
+        fdrQ: m.significance?.q ?? null,
+        fdrTests: m.significance?.tests ?? null,
+        fdrSignificant: m.significance?.significant ?? null
       })
       return this.get(Number(info.lastInsertRowid))!
     } catch (err) {

@@ -255,6 +255,86 @@ CREATE TABLE library_items (
 );
 CREATE INDEX library_items_row ON library_items(library_id, row);
 `
+  },
+  {
+    version: 5,
+    name: 'trained models: summaries and their arrays',
+    sql: /* sql */ `
+-- JSON: rows, targets, test scores, CV curve, chosen-alpha counts, grid-edge warning, parts (ROI ensembles).
+ALTER TABLE models ADD COLUMN summary TEXT NOT NULL DEFAULT '{}';
+
+-- Every array of a model by name ("part0.weights", "part0.voxels", "test_r", ...): a model is many arrays.
+CREATE TABLE model_arrays (
+  model_id  INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+  name      TEXT NOT NULL,
+  array_id  INTEGER NOT NULL REFERENCES arrays(id),
+  PRIMARY KEY (model_id, name)
+);
+CREATE INDEX model_arrays_array ON model_arrays(array_id);
+
+-- The arrays of an evaluation by name ("pred", "true", "matrix", "r", "p", "q").
+CREATE TABLE evaluation_arrays (
+  evaluation_id  INTEGER NOT NULL REFERENCES evaluations(id) ON DELETE CASCADE,
+  name           TEXT NOT NULL,
+  array_id       INTEGER NOT NULL REFERENCES arrays(id),
+  PRIMARY KEY (evaluation_id, name)
+);
+`
+  },
+  {
+    version: 6,
+    name: 'clips: library item, rank, score and duration',
+    sql: /* sql */ `
+-- A retrieved clip is a library item at a rank with its cosine score; a generated clip has a duration.
+ALTER TABLE clips ADD COLUMN library_item_id INTEGER REFERENCES library_items(id) ON DELETE SET NULL;
+ALTER TABLE clips ADD COLUMN rank INTEGER;
+ALTER TABLE clips ADD COLUMN score REAL;
+ALTER TABLE clips ADD COLUMN duration REAL;
+CREATE INDEX clips_stimulus ON clips(stimulus_id);
+`
+  },
+  {
+    version: 7,
+    name: 'blinded listening tests',
+    sql: /* sql */ `
+-- A saved two-alternative listening test and its score; the result outlives its model and clips.
+CREATE TABLE listening_tests (
+  id          INTEGER PRIMARY KEY,
+  model_id    INTEGER REFERENCES models(id) ON DELETE SET NULL,
+  n           INTEGER NOT NULL CHECK (n > 0),
+  correct     INTEGER NOT NULL CHECK (correct >= 0 AND correct <= n),
+  p           REAL NOT NULL CHECK (p >= 0 AND p <= 1),   -- one-sided binomial vs 0.5
+  provenance  TEXT NOT NULL DEFAULT '{}',
+  created_at  TEXT NOT NULL
+);
+CREATE INDEX listening_tests_model ON listening_tests(model_id);
+
+-- One row per trial: the stimulus, the two clips in the order played, the right side and the answer.
+CREATE TABLE listening_trials (
+  id           INTEGER PRIMARY KEY,
+  test_id      INTEGER NOT NULL REFERENCES listening_tests(id) ON DELETE CASCADE,
+  seq          INTEGER NOT NULL,
+  stimulus_id  INTEGER NOT NULL REFERENCES stimuli(id),
+  clip_a       INTEGER REFERENCES clips(id) ON DELETE SET NULL,
+  clip_b       INTEGER REFERENCES clips(id) ON DELETE SET NULL,
+  correct      TEXT NOT NULL CHECK (correct IN ('A', 'B')),
+  answer       TEXT NOT NULL CHECK (answer IN ('A', 'B')),
+  UNIQUE (test_id, seq)
+);
+`
+  },
+  {
+    version: 8,
+    name: 'map significance: p-values and FDR masks',
+    sql: /* sql */ `
+-- A map may carry p-values (same shape as its values) and the Benjamini-Hochberg mask at level fdr_q
+-- (uint8, 1 = significant), with the number of defined p-values (tests) and of significant ones.
+ALTER TABLE maps ADD COLUMN pvalues_array_id INTEGER REFERENCES arrays(id);
+ALTER TABLE maps ADD COLUMN significance_array_id INTEGER REFERENCES arrays(id);
+ALTER TABLE maps ADD COLUMN fdr_q REAL CHECK (fdr_q IS NULL OR (fdr_q > 0 AND fdr_q < 1));
+ALTER TABLE maps ADD COLUMN fdr_tests INTEGER CHECK (fdr_tests IS NULL OR fdr_tests >= 0);
+ALTER TABLE maps ADD COLUMN fdr_significant INTEGER CHECK (fdr_significant IS NULL OR fdr_significant >= 0);
+`
   }
 ]
 

@@ -7,6 +7,10 @@ import { registerServe } from './commands/serve'
 import { registerSurface } from './commands/surface'
 import { registerImport } from './commands/import'
 import { registerMusic } from './commands/music'
+import { registerTrain } from './commands/train'
+import { registerGenerate } from './commands/generate'
+import { registerDemo } from './commands/demo'
+import { registerPipeline } from './commands/pipeline'
 
 /** Every command registers itself here; later pipeline steps add theirs the same way. */
 export function buildProgram(): Command {
@@ -22,6 +26,10 @@ export function buildProgram(): Command {
   registerSurface(program)
   registerImport(program)
   registerMusic(program)
+  registerTrain(program)
+  registerGenerate(program)
+  registerDemo(program)
+  registerPipeline(program)
   return program
 }
 

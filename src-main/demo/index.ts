@@ -5,6 +5,7 @@
  *   <root>/bids/           the BIDS data set (import this)
  *   <root>/stimuli/        GTZAN-like original tracks: genres/<genre>/<genre>.000TT.wav
  *   <root>/ground-truth/   the true encoding model, voxel roles and signals (see ground-truth.ts)
+ *   <root>/library/        a music library of unheard genre tracks, for retrieval and generation
  *   <root>/demo.json       what was made, from which seed (deterministic: no timings, no dates)
  *
  * Everything follows from (seed, quick): the same arguments give byte-identical files.
@@ -16,12 +17,14 @@ import { surfaceLibrary, type SurfaceLibrary } from '../surface'
 import { writeBids } from './bids'
 import { DEFAULT_SEED, DEMO_SUBJECT, demoDesign, runLabel, type DemoDesignOptions } from './design'
 import { writeGroundTruth } from './ground-truth'
+import { writeDemoLibrary } from './library'
 import { writeStimuli } from './stimuli'
 import { buildAnatomy, buildEncodingModel, buildNoise, ROLE_HESCHL } from './subject'
 
 export * from './design'
 export { eventsTsv, boldSidecar, writeBids, DEMO_DATASET_NAME } from './bids'
 export { readGroundTruth, writeGroundTruth, TRUTH_FORMAT, type GroundTruth, type TruthJson } from './ground-truth'
+export { writeDemoLibrary, libraryTrackName } from './library'
 export { writeStimuli, trackPath, STIMULUS_SAMPLE_RATE, type StimulusFeatures } from './stimuli'
 export {
   buildAnatomy,
@@ -46,11 +49,14 @@ export {
 } from './subject'
 
 /** Bumped whenever the generator's output changes for the same seed. */
-export const DEMO_VERSION = 1
+export const DEMO_VERSION = 2
 export const MANIFEST_FORMAT = 'b2m-demo/1'
 
 export interface GenerateDemoOptions extends Omit<DemoDesignOptions, 'seed'> {
   seed?: number
+  /** Library tracks per genre (default 20; quick 5), `librarySeconds` long (default 15). */
+  libraryPerGenre?: number
+  librarySeconds?: number
   /** Whitened PCA components driving the voxels (default 16). */
   components?: number
   /** gzip level of the BOLD images (default 6). */
@@ -68,6 +74,7 @@ export interface DemoPaths {
   bids: string
   stimuli: string
   groundTruth: string
+  library: string
   manifest: string
 }
 
@@ -87,7 +94,8 @@ export interface DemoSummary {
   /** The correlation with the true signal the noise leaves, over the auditory voxels. */
   rTarget: { heschlMean: number; stgMean: number; max: number; above03: number }
   components: number
-  bytes: { bids: number; stimuli: number; groundTruth: number }
+  library: { perGenre: number; seconds: number; files: number }
+  bytes: { bids: number; stimuli: number; groundTruth: number; library: number }
 }
 
 export interface GenerateDemoResult {
@@ -96,7 +104,7 @@ export interface GenerateDemoResult {
   /** False when `root` already held this demo and nothing was generated. */
   generated: boolean
   /** Seconds per stage (absent when nothing was generated). */
-  seconds?: { stimuli: number; model: number; groundTruth: number; bold: number; total: number }
+  seconds?: { stimuli: number; library: number; model: number; groundTruth: number; bold: number; total: number }
 }
 
 export function demoPaths(root: string): DemoPaths {
@@ -106,6 +114,7 @@ export function demoPaths(root: string): DemoPaths {
     bids: join(r, 'bids'),
     stimuli: join(r, 'stimuli'),
     groundTruth: join(r, 'ground-truth'),
+    library: join(r, 'library'),
     manifest: join(r, 'demo.json')
   }
 }
@@ -141,6 +150,8 @@ export async function generateDemo(root: string, options: GenerateDemoOptions = 
   const paths = demoPaths(root)
   const seed = options.seed ?? DEFAULT_SEED
   const design = demoDesign({ ...options, seed })
+  const libraryPerGenre = options.libraryPerGenre ?? (design.quick ? 5 : 20)
+  const librarySeconds = options.librarySeconds ?? 15
   const existing = readDemo(paths.root)
   if (
     existing &&
@@ -150,7 +161,9 @@ export async function generateDemo(root: string, options: GenerateDemoOptions = 
     existing.quick === design.quick &&
     existing.runs.length === design.runs.length &&
     existing.trackSeconds === design.trackSeconds &&
-    existing.components === (options.components ?? 16)
+    existing.components === (options.components ?? 16) &&
+    existing.library?.perGenre === libraryPerGenre &&
+    existing.library?.seconds === librarySeconds
   ) {
     options.onProgress?.(1, 'the demo study is already there')
     return { paths, summary: existing, generated: false }
@@ -177,7 +190,15 @@ export async function generateDemo(root: string, options: GenerateDemoOptions = 
     mkdirSync(tp.root, { recursive: true })
     const t0 = clock()
     const stim = await writeStimuli(tp.stimuli, design, {
-      onProgress: stage(0, 0.6),
+      onProgress: stage(0, 0.5),
+      isCancelled: options.isCancelled
+    })
+    const tLib = clock()
+    const lib = await writeDemoLibrary(tp.library, {
+      seed,
+      perGenre: libraryPerGenre,
+      seconds: librarySeconds,
+      onProgress: stage(0.5, 0.6),
       isCancelled: options.isCancelled
     })
     const t1 = clock()
@@ -242,7 +263,13 @@ export async function generateDemo(root: string, options: GenerateDemoOptions = 
         above03: all.filter((r) => r >= 0.3).length
       },
       components: model.k,
-      bytes: { bids: bytesUnder(tp.bids), stimuli: stim.bytes, groundTruth: bytesUnder(tp.groundTruth) }
+      library: { perGenre: libraryPerGenre, seconds: librarySeconds, files: lib.files },
+      bytes: {
+        bids: bytesUnder(tp.bids),
+        stimuli: stim.bytes,
+        groundTruth: bytesUnder(tp.groundTruth),
+        library: lib.bytes
+      }
     }
     writeFileSync(tp.manifest, JSON.stringify(summary, null, 2) + '\n')
     if (options.isCancelled?.()) throw new B2mError('failed', 'demo generation cancelled')
@@ -253,7 +280,14 @@ export async function generateDemo(root: string, options: GenerateDemoOptions = 
       paths,
       summary,
       generated: true,
-      seconds: { stimuli: t1 - t0, model: t2 - t1, groundTruth: t3 - t2, bold: t4 - t3, total: clock() - t0 }
+      seconds: {
+        stimuli: tLib - t0,
+        library: t1 - tLib,
+        model: t2 - t1,
+        groundTruth: t3 - t2,
+        bold: t4 - t3,
+        total: clock() - t0
+      }
     }
   } catch (err) {
     rmSync(tp.root, { recursive: true, force: true })

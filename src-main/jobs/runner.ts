@@ -93,7 +93,8 @@ export class JobRunner {
       return this.finish(id, { state: 'cancelled', message: 'cancelled before it started' })
     }
     const run = this.running.get(id)
-    if (!run) return job
+    // a job that already settled keeps its outcome: a late cancel must not overwrite it
+    if (!run || run.settled) return this.cat.jobs.get(id) ?? job
     Atomics.store(run.flag, 0, 1)
     this.appendLog(id, 'info', 'cancel requested')
     run.killTimer = setTimeout(() => {

@@ -7,6 +7,20 @@ export { readSurfaceFile, readVertexValuesFile, sniffFile } from './files'
 export * from './library'
 export { ByteLru } from './lru'
 export * from './mapping'
-export { addMap, hemiFromName, matrixCacheDir, projectMap, type AddMapOptions, type ProjectMapOptions } from './maps'
+export {
+  DEFAULT_FDR_Q,
+  addMap,
+  fdrMask,
+  hemiFromName,
+  matrixCacheDir,
+  projectMap,
+  registerMap,
+  stageMapSignificance,
+  type AddMapOptions,
+  type ProjectMapOptions,
+  type ProjectedSignificance,
+  type ProjectedValues,
+  type RegisterMapInput
+} from './maps'
 export { readCachedMatrix, writeCachedMatrix } from './matrix-cache'
 export * from './sets'

@@ -140,6 +140,11 @@ export class SurfaceLibrary {
     return this.registry.resolve(ref)
   }
 
+  /** Registers one surface file per hemisphere as a one-surface set; its id is `files:<label>`. */
+  registerFiles(files: Record<Hemi, string>, label?: string): SurfaceSetInfo {
+    return this.info(this.registry.registerFiles(files, label).id)
+  }
+
   /** Registers a FreeSurfer subject folder; its id is `subject:<label>`. */
   registerSubject(dir: string, label?: string): SurfaceSetInfo {
     return this.info(this.registry.register(dir, label).id)
@@ -179,6 +184,10 @@ export class SurfaceLibrary {
     let loaded: LoadedMesh
     if (s.format === 'gifti') {
       loaded = describeMesh(readGiftiSurface(file))
+    } else if (s.format === 'file') {
+      const mesh = readSurfaceFile(file)
+      const fs = mesh as Partial<FreeSurferSurface>
+      loaded = describeMesh(mesh, fs.cras && !fs.useRealRas ? translation(...fs.cras) : null)
     } else if (kind === 'flat') {
       const white = this.mesh(s, hemi, 'white')
       const base: Mesh = { ...white, source: white.source }

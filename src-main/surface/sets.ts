@@ -25,7 +25,8 @@ export interface SurfaceSetDef {
   source: 'template' | 'subject'
   /** The folder the files are in. */
   dir: string
-  format: 'gifti' | 'freesurfer'
+  /** 'file': one surface per hemisphere in any format readSurfaceFile knows (GIfTI, FreeSurfer, MZ3). */
+  format: 'gifti' | 'freesurfer' | 'file'
   kinds: SurfaceKind[]
   measures: ShapeMeasure[]
   annotations: string[]
@@ -184,9 +185,51 @@ export function subjectSet(dirIn: string, id: string, label: string): SurfaceSet
   }
 }
 
+/**
+ * One surface file per hemisphere (e.g. fMRIPrep's sub-01_hemi-L_pial.surf.gii and its hemi-R partner) as
+ * a set with a single surface. It stands in the `white` slot, the one volumes are sampled at and a figure
+ * draws: the set has exactly the geometry it was given, whatever the files call it.
+ */
+export function fileSet(files: Record<Hemi, string>, id: string, label: string): SurfaceSetDef {
+  const abs = { lh: resolve(files.lh), rh: resolve(files.rh) }
+  for (const h of HEMIS) if (!isFile(abs[h])) throw new B2mError('not_found', `${h} surface file not found`, abs[h])
+  const signature = [
+    'files',
+    ...HEMIS.map((h) => {
+      const st = statSync(abs[h])
+      return `${abs[h]}:${st.size}:${st.mtimeMs}`
+    })
+  ].join('|')
+  return {
+    id,
+    name: `${label} (${basename(abs.lh)} + ${basename(abs.rh)})`,
+    source: 'subject',
+    dir: resolve(abs.lh, '..'),
+    format: 'file',
+    kinds: ['white'],
+    measures: [],
+    annotations: [],
+    licence: null,
+    surfaceFile: (hemi, kind) => {
+      if (kind !== 'white')
+        throw new B2mError('not_found', `surface set ${id} holds one surface per hemisphere (no ${kind})`)
+      return abs[hemi]
+    },
+    measureFile: (hemi, m) => {
+      throw new B2mError('not_found', `surface set ${id} has no ${m} (it is a pair of surface files)`)
+    },
+    annotationFile: (_hemi, name) => {
+      throw noAnnotation(id, name, [])
+    },
+    annotationVertices: null,
+    signature
+  }
+}
+
 /** The small in-memory registry of subject sets, by id. */
 export class SetRegistry {
   private readonly subjects = new Map<string, { dir: string; label: string }>()
+  private readonly filePairs = new Map<string, { files: Record<Hemi, string>; label: string }>()
   private template: SurfaceSetDef | null = null
 
   constructor(private readonly templateFolder?: string) {}
@@ -211,8 +254,22 @@ export class SetRegistry {
     return def
   }
 
+  /** Registers one surface file per hemisphere as `files:<label>` (label: the left file's name by default). */
+  registerFiles(files: Record<Hemi, string>, label?: string): SurfaceSetDef {
+    const lab = (label ?? basename(files.lh).replace(/\.(gii|gz|mz3)$/gi, '')).trim().replace(/[^\w.+-]+/g, '_')
+    if (!/^[\w.+-]{1,100}$/.test(lab))
+      throw new B2mError(
+        'bad_request',
+        `surface file set label ${JSON.stringify(lab)} must be 1-100 letters, digits, . _ + -`
+      )
+    const id = `files:${lab}`
+    const def = fileSet(files, id, lab)
+    this.filePairs.set(id, { files: { lh: resolve(files.lh), rh: resolve(files.rh) }, label: lab })
+    return def
+  }
+
   ids(): string[] {
-    return [TEMPLATE_ID, ...this.subjects.keys()]
+    return [TEMPLATE_ID, ...this.subjects.keys(), ...this.filePairs.keys()]
   }
 
   /** Every set: the template, then the registered subjects (a folder gone missing is skipped). */
@@ -223,6 +280,13 @@ export class SetRegistry {
         out.push(subjectSet(s.dir, id, s.label))
       } catch {
         // the folder moved or went away since it was registered
+      }
+    }
+    for (const [id, f] of this.filePairs) {
+      try {
+        out.push(fileSet(f.files, id, f.label))
+      } catch {
+        // a file moved or went away since it was registered
       }
     }
     return out
@@ -236,6 +300,8 @@ export class SetRegistry {
     if (ref === TEMPLATE_ID) return this.templateSet()
     const known = this.subjects.get(ref)
     if (known) return subjectSet(known.dir, ref, known.label)
+    const pair = this.filePairs.get(ref)
+    if (pair) return fileSet(pair.files, ref, pair.label)
     if (ref.startsWith('subject:')) {
       const rest = ref.slice('subject:'.length)
       if (isAbsolute(rest)) return subjectSet(rest, ref, basename(rest))

@@ -57,6 +57,16 @@ export const Parcellation = z.object({
 })
 export type Parcellation = z.infer<typeof Parcellation>
 
+/** What a map's p-values gave under Benjamini-Hochberg FDR control at level q. */
+export const MapSignificance = z.object({
+  q: z.number(),
+  /** Defined p-values (m). */
+  tests: z.number().int(),
+  /** How many voxels (volume maps) or vertices (surface maps) have BH q <= q. */
+  significant: z.number().int()
+})
+export type MapSignificance = z.infer<typeof MapSignificance>
+
 export const MapInfo = z.object({
   id: z.number().int(),
   name: z.string(),
@@ -66,7 +76,9 @@ export const MapInfo = z.object({
   surfaceSet: z.string().nullable(),
   modelId: z.number().int().nullable(),
   units: z.string(),
-  createdAt: z.string()
+  createdAt: z.string(),
+  /** Null when the map carries no p-values. */
+  significance: MapSignificance.nullable()
 })
 export type MapInfo = z.infer<typeof MapInfo>
 
@@ -83,7 +95,12 @@ export const ProjectedMap = z.object({
     absMax: z.number(),
     finite: z.number().int(),
     nan: z.number().int()
-  })
+  }),
+  /**
+   * Maps with p-values: uint8 per vertex, 1 where the vertex is FDR-significant (the weighted majority
+   * of the voxels it samples are; per-vertex maps: the vertex itself). Null when the map has none.
+   */
+  significant: z.object({ lh: ArrayPayload, rh: ArrayPayload, q: z.number(), count: z.number().int() }).nullable()
 })
 export type ProjectedMap = z.infer<typeof ProjectedMap>
 
@@ -111,7 +128,13 @@ export const cortexMethods = {
         path: z.string().min(1).max(4096),
         name: z.string().max(200).optional(),
         /** For per-vertex files: the surface set and hemisphere they belong to (both hemispheres: .npy of lh then rh). */
-        surfaceSet: SetRef.optional()
+        surfaceSet: SetRef.optional(),
+        /**
+         * Optional p-values, one per voxel or vertex of the map (NIfTI on the same grid, .npy, or a per-vertex
+         * file like the map's); the map then carries a Benjamini-Hochberg significance mask at level `q`.
+         */
+        pvalues: z.string().min(1).max(4096).optional(),
+        q: z.number().gt(0).lt(1).default(0.05)
       })
       .strict(),
     result: MapInfo

@@ -5,7 +5,12 @@ const KIND_NAMES: Record<string, string> = {
   'workspace.verify': 'Verify workspace',
   'import.bids': 'Import BIDS data set',
   'import.responses': 'Import response arrays',
-  preprocess: 'Preprocess'
+  preprocess: 'Preprocess',
+  'stimuli.attach': 'Attach stimulus audio',
+  'features.compute': 'Compute feature set',
+  'library.add': 'Add music library',
+  'train.decoder': 'Train decoder',
+  'train.encoding': 'Train encoding model'
 }
 
 export function jobKindName(kind: string): string {
@@ -45,6 +50,8 @@ export function jobResultSummary(job: Job): string | null {
       if (typeof o.seconds === 'number') parts.push(`${fmtDuration(o.seconds * 1000)} of MatMul`)
       return parts.join(' · ')
     }
+    const music = musicResultSummary(job.kind, o)
+    if (music) return music
   }
   const text = JSON.stringify(r)
   return text.length > 160 ? text.slice(0, 157) + '…' : text
@@ -85,4 +92,17 @@ export function fmtDuration(ms: number): string {
   const rest = Math.round(s - m * 60)
   if (m < 60) return `${m} min ${rest} s`
   return `${Math.floor(m / 60)} h ${m % 60} min`
+}
+
+/** Music in (stimuli.attach, features.compute, library.add): the counts a finished job is read for. */
+function musicResultSummary(kind: string, o: Record<string, unknown>): string | null {
+  const n = (k: string) => (typeof o[k] === 'number' ? String(o[k]) : '?')
+  const name = typeof o.name === 'string' ? o.name : ''
+  if (kind === 'stimuli.attach' && Array.isArray(o.missing))
+    return `${n('attached')} attached · ${n('skipped')} already had audio · ${o.missing.length} missing`
+  if (kind === 'features.compute' && typeof o.rows === 'number')
+    return `${name}: ${n('rows')} rows × ${n('dim')} dims from ${n('stimuli')} stimuli`
+  if (kind === 'library.add' && typeof o.files === 'number')
+    return `${name}: ${n('files')} files · ${n('embedded')} embedded · ${n('unchanged')} unchanged · ${n('unreadableTotal')} unreadable`
+  return null
 }

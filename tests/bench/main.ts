@@ -3,15 +3,19 @@ import { join, resolve } from 'node:path'
 import { availableParallelism, cpus } from 'node:os'
 import { benchEmbed } from './embed'
 import { benchGemm } from './gemm'
+import { benchGenerate } from './generate'
 import { benchImport } from './import'
 import { benchRetrieval } from './retrieval'
+import { benchRidge } from './ridge'
 
 /** Every benchmark: a name and a function returning its JSON (project numbers beside a reference's). */
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   gemm: benchGemm,
   import: benchImport,
   embed: benchEmbed,
-  retrieval: benchRetrieval
+  retrieval: benchRetrieval,
+  ridge: benchRidge,
+  generate: benchGenerate
 }
 
 export async function main(args: string[]): Promise<number> {

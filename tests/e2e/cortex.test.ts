@@ -18,6 +18,10 @@ import {
 import { fixture } from '../fixtures'
 import { readFreeSurferSurface } from '../../src-main/formats/freesurfer/surface'
 import { readFreeSurferCurv } from '../../src-main/formats/freesurfer/curv'
+import { readNifti, writeNifti } from '../../src-main/formats/nifti'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 interface Stats {
   bufferUploads: number
@@ -354,6 +358,70 @@ describe('cortex view', () => {
     expect(await err.textContent()).toMatch(/642 values for the left hemisphere.*10,242 vertices/)
     expect(problems.errors, problems.errors.join('\n')).toEqual([])
   })
+  test('a map added with p-values: the FDR q<0.05 toggle hides non-significant vertices with a uniform only', async () => {
+    // p-values of a z-like statistic: small where |value| is large, NaN outside the brain.
+    const img = await readNifti(fixture('nifti', 'image_10426.nii.gz'))
+    const p = Float32Array.from(img.data, (v) =>
+      !Number.isFinite(v) || v === 0 ? NaN : Math.min(1, 0.8 * Math.exp(-0.5 * v * v))
+    )
+    const tmp = mkdtempSync(join(tmpdir(), 'b2m-cortex-p-'))
+    const pPath = join(tmp, 'p.nii.gz')
+    await writeNifti(pPath, { dims: [...img.header.shape], affine: img.header.affine, data: p })
+    try {
+      await openCortex('light')
+      await page.getByTestId('cortex-map-a').waitFor()
+      await expect.poll(() => page.getByTestId('cortex-projecting').count(), { timeout: 60_000 }).toBe(0)
+      await page.getByTestId('cortex-add-toggle').click()
+      await page.getByTestId('cortex-add-path').fill(fixture('nifti', 'image_10426.nii.gz'))
+      await page.getByTestId('cortex-add-name').fill('stat with p')
+      await page.getByTestId('cortex-add-pvalues').fill(pPath)
+      expect(await page.getByTestId('cortex-add-q').inputValue()).toBe('0.05')
+      await page.getByTestId('cortex-add-submit').click()
+      await page.locator('[data-testid="cortex-mask"]:not([disabled])').waitFor({ timeout: 60_000 })
+      await expect.poll(() => page.getByTestId('cortex-projecting').count(), { timeout: 60_000 }).toBe(0)
+      const mapId = Number(await page.getByTestId('cortex-map-a').inputValue())
+      const maps = await call<{ id: number; significance: { q: number; significant: number } | null }[]>(
+        'maps.list',
+        {}
+      )
+      expect(maps.find((m) => m.id === mapId)?.significance).toMatchObject({ q: 0.05 })
+      expect(await page.locator('label', { has: page.getByTestId('cortex-mask') }).textContent()).toContain(
+        'FDR q<0.05 only'
+      )
+      const proj = await call<{ significant: { count: number } | null }>('maps.project', {
+        mapId,
+        set: 'fsaverage5',
+        method: 'trilinear'
+      })
+      expect(proj.significant!.count).toBeGreaterThan(0)
+      expect(await page.getByTestId('cortex-mask-count').textContent()).toContain(
+        `${proj.significant!.count.toLocaleString('en')} significant vertices`
+      )
+      // A low threshold so most of the surface is coloured; the mask then leaves only the significant part.
+      await setNumber('cortex-threshold', 0)
+      const colourful = (): Promise<number> =>
+        page.evaluate(() =>
+          (globalThis as unknown as { __b2mCortex: { colourfulFraction(): number } }).__b2mCortex.colourfulFraction()
+        )
+      await page.waitForTimeout(200)
+      const before = await colourful()
+      const s0 = await stats()
+      await page.getByTestId('cortex-mask').check()
+      await framesAfter(s0.frames)
+      await expect.poll(colourful).toBeLessThan(before * 0.8)
+      const after = await colourful()
+      expect(after).toBeGreaterThan(0.001)
+      expect((await stats()).bufferUploads).toBe(s0.bufferUploads)
+      console.log(`[cortex] FDR toggle: colourful pixels ${(before * 100).toFixed(1)}% -> ${(after * 100).toFixed(1)}%`)
+      await screenshot(page, 'cortex-fdr-light')
+      await page.getByTestId('cortex-mask').uncheck()
+      await expect.poll(colourful).toBeGreaterThan(before * 0.95)
+      expect(problems.errors, problems.errors.join('\n')).toEqual([])
+    } finally {
+      rmSync(tmp, { recursive: true, force: true })
+    }
+  })
+
   test('fsaverage-sized hemispheres (163,842 vertices each, four morph targets): first frame from arrays', async () => {
     await openCortex('light')
     // A real fsaverage surface (BrainBrowser's FreeSurfer binary) and fsaverage's curvature; the other

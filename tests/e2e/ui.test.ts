@@ -16,7 +16,9 @@ const VIEWS = [
   { name: 'import', title: 'Import' },
   { name: 'subjects', title: 'Subjects & runs' },
   { name: 'train', title: 'Train' },
+  { name: 'evaluation', title: 'Evaluation' },
   { name: 'cortex', title: 'Cortex' },
+  { name: 'music', title: 'Music' },
   { name: 'decode', title: 'Decode & playback' },
   { name: 'jobs', title: 'Jobs' }
 ] as const

@@ -41,7 +41,13 @@ export const cortexHandlers: AreaHandlers<
   },
   'maps.list': (_p, core) => core.workspace.catalogue.maps.list().map(mapInfo),
   'maps.add': (p, core) =>
-    addMap(core.workspace, surfaceLibrary(), { path: p.path, name: p.name, surfaceSet: p.surfaceSet }),
+    addMap(core.workspace, surfaceLibrary(), {
+      path: p.path,
+      name: p.name,
+      surfaceSet: p.surfaceSet,
+      pvalues: p.pvalues,
+      q: p.q
+    }),
   'maps.project': (p, core) => {
     const lib = surfaceLibrary()
     const set = lib.set(p.set).id
@@ -52,7 +58,15 @@ export const cortexHandlers: AreaHandlers<
       method: p.method,
       lh: toPayload(r.lh),
       rh: toPayload(r.rh),
-      stats: r.stats
+      stats: r.stats,
+      significant: r.significant
+        ? {
+            lh: toPayload(r.significant.lh),
+            rh: toPayload(r.significant.rh),
+            q: r.significant.q,
+            count: r.significant.count
+          }
+        : null
     }
   }
 }

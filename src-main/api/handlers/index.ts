@@ -1,7 +1,10 @@
 import { coreHandlers } from './core'
 import { cortexHandlers } from './cortex'
+import { decodeHandlers } from './decode'
 import { importHandlers } from './import'
+import { listeningHandlers } from './listening'
 import { musicHandlers } from './music'
+import { trainHandlers } from './train'
 import type { Handlers } from './types'
 
 export type { Handlers } from './types'
@@ -10,6 +13,9 @@ export type { Handlers } from './types'
 export const handlers: Handlers = {
   ...coreHandlers,
   ...cortexHandlers,
+  ...decodeHandlers,
   ...importHandlers,
-  ...musicHandlers
+  ...listeningHandlers,
+  ...musicHandlers,
+  ...trainHandlers
 }

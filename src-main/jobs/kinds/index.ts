@@ -8,6 +8,10 @@ import { importResponsesJob } from './import-responses'
 import { stimuliAttachJob } from './stimuli-attach'
 import { featuresComputeJob } from './features-compute'
 import { libraryAddJob } from './library-add'
+import { generateClipsJob } from './generate-clips'
+import { trainDecoderJob, trainEncodingJob } from './train'
+import { demoRunJob } from './demo-run'
+import { decodeRetrieveJob, reportWriteJob } from './pipeline'
 
 /** Every job kind of the contract, mapped to the code a worker runs for it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -19,5 +23,11 @@ export const JOB_IMPLS: Record<JobKind, JobImpl<any, unknown>> = {
   'import.responses': importResponsesJob,
   'stimuli.attach': stimuliAttachJob,
   'features.compute': featuresComputeJob,
-  'library.add': libraryAddJob
+  'library.add': libraryAddJob,
+  'generate.clips': generateClipsJob,
+  'train.decoder': trainDecoderJob,
+  'train.encoding': trainEncodingJob,
+  'demo.run': demoRunJob,
+  'decode.retrieve': decodeRetrieveJob,
+  'report.write': reportWriteJob
 }

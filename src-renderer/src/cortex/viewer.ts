@@ -201,6 +201,8 @@ export class CortexViewer {
   private stops: MorphKind[] = []
   private morph = 0
   private preset: ViewPreset = 'lateral'
+  /** Which hemispheres are drawn (and framed); both unless a figure asks for one. */
+  private shown: PerHemi<boolean> = { lh: true, rh: true }
   private raf = 0
   private pendingFirstFrame: number | null = null
   private picked: { hemi: Hemi; vertex: number } | null = null
@@ -437,6 +439,15 @@ export class CortexViewer {
     this.applyView(true)
   }
 
+  /** Draws (and frames) only the hemispheres asked for; at least one. Visibility only: no upload. */
+  setHemispheres(shown: PerHemi<boolean>): void {
+    if (!shown.lh && !shown.rh) throw new Error('at least one hemisphere must be shown')
+    this.shown = { ...shown }
+    if (this.picked && !this.shown[this.picked.hemi]) this.picked = null
+    this.applyMorph()
+    this.applyView(true)
+  }
+
   setBackground(css: string): void {
     this.renderer.setClearColor(new Color(css), 1)
     this.requestRender()
@@ -460,6 +471,7 @@ export class CortexViewer {
     const w = this.morphWeights()
     const flatOn = this.flatActive()
     for (const h of HEMIS) {
+      if (!this.shown[h]) continue
       const st = this.hemis[h]
       const mesh = flatOn && st.meshCut ? st.meshCut : st.meshFull
       const inv = new Matrix4().copy(mesh.matrixWorld).invert()
@@ -820,8 +832,8 @@ export class CortexViewer {
       const st = this.hemis[h]
       const off = this.offsetOf(st, w)
       ;(st.material.uniforms.uOffset!.value as Vector3).set(off[0], off[1], off[2])
-      st.meshFull.visible = !(flatOn && st.meshCut)
-      if (st.meshCut) st.meshCut.visible = flatOn
+      st.meshFull.visible = this.shown[h] && !(flatOn && st.meshCut)
+      if (st.meshCut) st.meshCut.visible = this.shown[h] && flatOn
     }
     this.requestRender()
   }
@@ -842,16 +854,19 @@ export class CortexViewer {
       const hl = half(mb.lh, bases.lh)
       const hr = half(mb.rh, bases.rh)
       const gap = 0.06 * Math.max(hl, hr)
+      const both = this.shown.lh && this.shown.rh
       for (const h of HEMIS) {
         const b = mb[h]
         const pivot = b.min.map((m, a) => (m + b.max[a]!) / 2) as Vec3
-        const place: Vec3 = [h === 'lh' ? -(hl + gap) : hr + gap, 0, 0]
+        // One hemisphere alone sits in the middle.
+        const place: Vec3 = [both ? (h === 'lh' ? -(hl + gap) : hr + gap) : 0, 0, 0]
         matrices[h] = placement(bases[h], pivot, place)
       }
     } else {
       const basis = ANATOMICAL[this.preset]
+      const vis = HEMIS.filter((h) => this.shown[h]).map((h) => mb[h])
       const pivot = [0, 1, 2].map(
-        (a) => (Math.min(mb.lh.min[a]!, mb.rh.min[a]!) + Math.max(mb.lh.max[a]!, mb.rh.max[a]!)) / 2
+        (a) => (Math.min(...vis.map((b) => b.min[a]!)) + Math.max(...vis.map((b) => b.max[a]!))) / 2
       ) as Vec3
       for (const h of HEMIS) matrices[h] = placement(basis, pivot, [0, 0, 0])
     }
@@ -863,6 +878,7 @@ export class CortexViewer {
         m.matrix.copy(matrices[h])
         m.matrixWorldNeedsUpdate = true
       }
+      if (!this.shown[h]) continue
       const b = mb[h]
       for (let c = 0; c < 8; c++) {
         const p = new Vector3(c & 1 ? b.max[0] : b.min[0], c & 2 ? b.max[1] : b.min[1], c & 4 ? b.max[2] : b.min[2])

@@ -50,6 +50,8 @@ export interface ProjectedArrays {
   mapId: number
   pair: HemiPair
   summary: MapSummary
+  /** FDR significance per vertex (1 = significant) when the map carries p-values. */
+  significant: { lh: Uint8Array; rh: Uint8Array; q: number; count: number } | null
 }
 
 export interface Overlay {
@@ -93,14 +95,19 @@ export const useCortexStore = defineStore('cortex', () => {
   const display = ref<Record<Channel, DisplaySettings | null>>({ a: null, b: null, diff: null })
   const morph = ref(0)
   const view = ref<ViewPreset>('lateral')
+  /** Hemispheres drawn (a figure may show one). */
+  const hemis = ref<PerHemi<boolean>>({ lh: true, rh: true })
   const curvature = ref<CurvatureMode>('binary')
   const maskOn = ref(false)
-  /** No API serves significance masks yet: they come with encoding-model evaluations. */
+  /** Map A's FDR significance per vertex (from maps.project), or null when it carries no p-values. */
   const mask = shallowRef<PerHemi<Uint8Array> | null>(null)
+  const maskQ = ref<number | null>(null)
   const maskReason = computed(() =>
     mask.value
       ? null
-      : 'No significance mask for this map: FDR masks come with encoding-model evaluations (training is not built yet).'
+      : overlay.value
+        ? 'This map carries no p-values: add it with a p-value file (or train an encoding model) to mask by FDR.'
+        : 'No map shown: the FDR mask comes with a map that carries p-values.'
   )
 
   const hover = shallowRef<PickReadout | null>(null)
@@ -238,10 +245,15 @@ export const useCortexStore = defineStore('cortex', () => {
     }
   }
 
-  async function addMap(path: string, name?: string): Promise<MapInfo | null> {
+  async function addMap(path: string, name?: string, pvalues?: string, q?: number): Promise<MapInfo | null> {
     adding.value = true
     try {
-      const info = await api().call('maps.add', { path, ...(name ? { name } : {}), surfaceSet: setId.value })
+      const info = await api().call('maps.add', {
+        path,
+        ...(name ? { name } : {}),
+        surfaceSet: setId.value,
+        ...(pvalues ? { pvalues, ...(q !== undefined ? { q } : {}) } : {})
+      })
       addError.value = null
       await loadMaps()
       if (!maps.value.some((m) => m.id === info.id)) maps.value = [...maps.value, info]
@@ -261,7 +273,16 @@ export const useCortexStore = defineStore('cortex', () => {
     if (hit) return hit
     const res = await api().call('maps.project', { mapId, set: setId.value, method: method.value })
     const pair = { lh: decodeFloat32(res.lh, 'lh values'), rh: decodeFloat32(res.rh, 'rh values') }
-    const out: ProjectedArrays = markRaw({ key, mapId, pair, summary: summarize(pair) })
+    const sig = res.significant
+    const significant = sig
+      ? {
+          lh: decodePayload(sig.lh, 'uint8', 'lh significance'),
+          rh: decodePayload(sig.rh, 'uint8', 'rh significance'),
+          q: sig.q,
+          count: sig.count
+        }
+      : null
+    const out: ProjectedArrays = markRaw({ key, mapId, pair, summary: summarize(pair), significant })
     projCache.set(key, out)
     return out
   }
@@ -272,6 +293,8 @@ export const useCortexStore = defineStore('cortex', () => {
     const seq = ++overlaySeq
     if (mapA.value === null || !loaded.value) {
       overlay.value = null
+      mask.value = null
+      maskQ.value = null
       return
     }
     projecting.value = true
@@ -301,6 +324,8 @@ export const useCortexStore = defineStore('cortex', () => {
             `"${mapName(p.mapId)}" has ${n.toLocaleString('en')} values for the ${h === 'lh' ? 'left' : 'right'} hemisphere, ` +
             `but ${set.info.name} has ${nV.toLocaleString('en')} vertices there: the map belongs to another surface set.`
           overlay.value = null
+          mask.value = null
+          maskQ.value = null
           return
         }
       }
@@ -317,12 +342,19 @@ export const useCortexStore = defineStore('cortex', () => {
     if (diff && b && (!prev?.diff || prev.a.key !== a.key || prev.b?.key !== b.key))
       next.diff = diffDisplay(diff.summary, a.summary, b.summary)
     display.value = next
+    // Map A's significance; set before the overlay so the canvas uploads both in one pass.
+    mask.value = a.significant ? { lh: a.significant.lh, rh: a.significant.rh } : null
+    maskQ.value = a.significant?.q ?? null
+    if (!a.significant) maskOn.value = false
     overlay.value = markRaw({ a, b, diff, version: (prev?.version ?? 0) + 1 })
   }
 
   /** Shows arbitrary per-vertex arrays as map A (checks included) — what a projection goes through. */
   function showArrays(pair: HemiPair, name = 'arrays'): void {
-    showOverlay(markRaw({ key: `raw:${name}:${Math.random()}`, mapId: -1, pair, summary: summarize(pair) }), null)
+    showOverlay(
+      markRaw({ key: `raw:${name}:${Math.random()}`, mapId: -1, pair, summary: summarize(pair), significant: null }),
+      null
+    )
   }
 
   // ----------------------------------------------------------------------------------------------
@@ -388,9 +420,11 @@ export const useCortexStore = defineStore('cortex', () => {
     channelLabel,
     morph,
     view,
+    hemis,
     curvature,
     maskOn,
     mask,
+    maskQ,
     maskReason,
     hover,
     picked,
