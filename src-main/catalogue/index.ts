@@ -9,6 +9,7 @@ import { FeatureSetsRepo } from './feature-sets'
 import { LibrariesRepo } from './libraries'
 import { StimulusAudioRepo } from './stimulus-audio'
 import { clipsRepo, type ClipsRepo } from './clips'
+import { listeningRepo, type ListeningRepo } from './listening'
 import { JobsRepo } from './jobs'
 import { MapsRepo } from './maps'
 import { LATEST_SCHEMA_VERSION, type Migration, migrations } from './migrations'
@@ -116,6 +117,11 @@ export class Catalogue {
   /** Clips decoded from predicted embeddings (catalogue/clips.ts; prepared on first use). */
   get clips(): ClipsRepo {
     return clipsRepo(this.db)
+  }
+
+  /** Blinded listening tests and their trials (catalogue/listening.ts; prepared on first use). */
+  get listening(): ListeningRepo {
+    return listeningRepo(this.db)
   }
 
   get isOpen(): boolean {

@@ -88,7 +88,9 @@ export class ListeningRepo {
       'SELECT stimulus_id, clip_a, clip_b, correct, answer FROM listening_trials WHERE test_id = ? ORDER BY seq'
     )
     this.stimulusStmt = db.prepare<[number], { key: string }>('SELECT key FROM stimuli WHERE id = ?')
-    this.clipStmt = db.prepare<[number], { stimulus_id: number | null }>('SELECT stimulus_id FROM clips WHERE id = ?')
+    this.clipStmt = db.prepare<[number], { stimulus_id: number | null; method: string }>(
+      'SELECT stimulus_id, method FROM clips WHERE id = ?'
+    )
     this.modelStmt = db.prepare<[number], { kind: string }>('SELECT kind FROM models WHERE id = ?')
   }
 
@@ -96,10 +98,10 @@ export class ListeningRepo {
   stimulusKey(id: number): string | undefined {
     return this.stimulusStmt.get(id)?.key
   }
-  /** undefined: no such clip; otherwise the stimulus it was made for (null when none). */
-  clipStimulus(id: number): { stimulusId: number | null } | undefined {
+  /** undefined: no such clip; otherwise the stimulus it was made for (null when none) and its method. */
+  clipRef(id: number): { stimulusId: number | null; method: string } | undefined {
     const r = this.clipStmt.get(id)
-    return r ? { stimulusId: r.stimulus_id } : undefined
+    return r ? { stimulusId: r.stimulus_id, method: r.method } : undefined
   }
   modelKind(id: number): string | undefined {
     return this.modelStmt.get(id)?.kind
@@ -141,4 +143,16 @@ export class ListeningRepo {
       answer: r.answer
     }))
   }
+}
+
+const repos = new WeakMap<Db, ListeningRepo>()
+
+/** The connection's one ListeningRepo, prepared on first use. */
+export function listeningRepo(db: Db): ListeningRepo {
+  let r = repos.get(db)
+  if (!r) {
+    r = new ListeningRepo(db)
+    repos.set(db, r)
+  }
+  return r
 }

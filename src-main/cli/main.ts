@@ -11,6 +11,7 @@ import { registerTrain } from './commands/train'
 import { registerGenerate } from './commands/generate'
 import { registerDemo } from './commands/demo'
 import { registerPipeline } from './commands/pipeline'
+import { registerListening } from './commands/listening'
 
 /** Every command registers itself here; later pipeline steps add theirs the same way. */
 export function buildProgram(): Command {
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerGenerate(program)
   registerDemo(program)
   registerPipeline(program)
+  registerListening(program)
   return program
 }
 

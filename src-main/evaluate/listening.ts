@@ -1,8 +1,8 @@
 /** Scoring and saving a blinded two-alternative listening test. */
 import type { ListeningResult, ListeningTrial } from '../../src-preload/api'
 import type { Catalogue } from '../catalogue'
-import { ListeningRepo } from '../catalogue/listening'
 import { B2mError } from '../common/errors'
+import { APP_VERSION } from '../common/version'
 import { binomialUpperTail } from './binomial'
 
 export interface ListeningScore {
@@ -29,22 +29,26 @@ export function saveListeningTest(
   catalogue: Catalogue,
   input: { modelId: number | null; trials: ListeningTrial[] }
 ): ListeningResult {
-  const repo = new ListeningRepo(catalogue.db)
+  const repo = catalogue.listening
   if (input.modelId !== null) {
     const kind = repo.modelKind(input.modelId)
     if (kind === undefined) throw new B2mError('not_found', `listening test: no model ${input.modelId}`)
     if (kind !== 'decoder')
       throw new B2mError('bad_request', `listening test: model ${input.modelId} is an ${kind}, not a decoder`)
   }
+  const methods = new Set<string>()
   input.trials.forEach((t, i) => {
     const what = `listening test, trial ${i + 1}`
     if (repo.stimulusKey(t.stimulusId) === undefined)
       throw new B2mError('not_found', `${what}: no stimulus ${t.stimulusId}`)
     if (t.clipA === t.clipB) throw new B2mError('bad_request', `${what}: A and B are the same clip (${t.clipA})`)
-    for (const id of [t.clipA, t.clipB])
-      if (repo.clipStimulus(id) === undefined) throw new B2mError('not_found', `${what}: no clip ${id}`)
+    for (const id of [t.clipA, t.clipB]) {
+      const ref = repo.clipRef(id)
+      if (ref === undefined) throw new B2mError('not_found', `${what}: no clip ${id}`)
+      methods.add(ref.method)
+    }
     const right = t.correct === 'A' ? t.clipA : t.clipB
-    const made = repo.clipStimulus(right)!.stimulusId
+    const made = repo.clipRef(right)!.stimulusId
     if (made !== null && made !== t.stimulusId)
       throw new B2mError(
         'bad_request',
@@ -57,10 +61,16 @@ export function saveListeningTest(
     trials: input.trials,
     correct: score.correct,
     p: score.p,
-    provenance: { test: 'one-sided binomial', chance: 0.5, design: 'blinded two-alternative forced choice' }
+    provenance: {
+      test: 'one-sided binomial',
+      chance: 0.5,
+      design: 'blinded two-alternative forced choice',
+      methods: [...methods].sort(),
+      codeVersion: APP_VERSION
+    }
   })
 }
 
 export function listListeningTests(catalogue: Catalogue): ListeningResult[] {
-  return new ListeningRepo(catalogue.db).list()
+  return catalogue.listening.list()
 }

@@ -15,7 +15,7 @@ import { listRuns } from '../import/queries'
 import { getModel, listModels } from '../train'
 import type { Workspace } from '../workspace'
 import type { PipelineIo } from './stages'
-import { barChart, heatmap, histogram, logLineChart } from './svg'
+import { barChart, heatmap, logLineChart } from './svg'
 
 export interface ReportParams {
   subject: string

@@ -1,6 +1,6 @@
 /**
  * Small static SVG figures for the HTML report (no scripts, no external fonts): a line chart with a log
- * x axis, bar charts, a histogram and a heat map. Every figure is a self-contained <svg> string.
+ * x axis, bar charts (histograms come binned from the models) and a heat map. Every figure is a self-contained <svg> string.
  */
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
@@ -113,29 +113,6 @@ export function barChart(
       `<line x1="${M.l}" x2="${width - M.r}" y1="${y(h.y)}" y2="${y(h.y)}" stroke="#c0392b" stroke-dasharray="4 3"/>` +
       `<text x="${width - M.r - 2}" y="${y(h.y) - 3}" text-anchor="end" fill="#c0392b">${esc(h.label)}</text>`
   return frame(title, o.xLabel ?? '', o.yLabel, body, width)
-}
-
-/** A histogram of values over `bins` equal bins between their min and max. */
-export function histogram(title: string, values: ArrayLike<number>, o: { xLabel: string; bins?: number }): string {
-  const finite: number[] = []
-  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) finite.push(values[i])
-  const bins = o.bins ?? 40
-  const lo = Math.min(...finite)
-  const hi = Math.max(...finite)
-  const counts = new Array<number>(bins).fill(0)
-  for (const v of finite) counts[Math.min(bins - 1, Math.floor(((v - lo) / (hi - lo || 1)) * bins))]++
-  const x = (v: number) => M.l + ((v - lo) / (hi - lo || 1)) * (W - M.l - M.r)
-  const maxC = Math.max(1, ...counts)
-  const y = (c: number) => H - M.b - (c / maxC) * (H - M.t - M.b)
-  let body = yAxis(0, maxC, y, W)
-  counts.forEach((c, i) => {
-    const a = lo + ((hi - lo) * i) / bins
-    const b = lo + ((hi - lo) * (i + 1)) / bins
-    body += `<rect x="${x(a).toFixed(1)}" y="${y(c).toFixed(1)}" width="${Math.max(0.5, x(b) - x(a) - 0.5).toFixed(1)}" height="${(y(0) - y(c)).toFixed(1)}" fill="#3b6ea8"/>`
-  })
-  for (const t of niceTicks(lo, hi))
-    body += `<text x="${x(t)}" y="${H - M.b + 14}" text-anchor="middle">${f3(t)}</text>`
-  return frame(title, o.xLabel, 'count', body)
 }
 
 /** Viridis, 9 stops: perceptually uniform and readable in grey. */

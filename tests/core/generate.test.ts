@@ -12,6 +12,7 @@ import type { ClipInfo, Job, StimulusInfo } from '../../src-preload/api'
 import { Core } from '../../src-main/api/core'
 import { dispatch } from '../../src-main/api/dispatch'
 import { embeddingSha256 } from '../../src-main/decode/clips'
+import { CosineIndex } from '../../src-main/decode/retrieval'
 import { decoderTestPredictions } from '../../src-main/train'
 import { writeMiniDs003720 } from '../helpers/mini-bids'
 import {
@@ -21,6 +22,7 @@ import {
   MosaicGenerator,
   MUSICGEN_FILES,
   noiseSeed,
+  promptFor,
   seededNormal,
   type LibraryMatrix
 } from '../../src-main/decode/generators'
@@ -340,6 +342,36 @@ describe('MusicGen', () => {
     for (const f of MUSICGEN_FILES) expect(msg).toContain(f)
     expect(msg).toContain('https://huggingface.co/Xenova/musicgen-small')
   })
+
+  it('with the files in place, says that @huggingface/transformers is needed when it is not installed', async () => {
+    let installed = true
+    try {
+      require.resolve('@huggingface/transformers')
+    } catch {
+      installed = false
+    }
+    if (installed) return // then the folder's (empty) files would be loaded instead: nothing to check here
+    const folder = join(wsDir, 'models', 'musicgen-small')
+    for (const f of MUSICGEN_FILES) {
+      mkdirSync(join(folder, ...f.split('/').slice(0, -1)), { recursive: true })
+      writeFileSync(join(folder, ...f.split('/')), '')
+    }
+    try {
+      await expect(createGenerator(core.workspace, 'musicgen', 'tiny', { sessions: core.sessions })).rejects.toThrow(
+        /@huggingface\/transformers is not installed: MusicGen generation needs it/
+      )
+    } finally {
+      rmSync(folder, { recursive: true, force: true })
+    }
+  })
+
+  it('prompts with the genres of the library items nearest the embedding', async () => {
+    const index = CosineIndex.fromLibrary(Float32Array.from(matrix.data), matrix.rows, matrix.dim)
+    const metal = lib.files.find((f) => f.genre === 'metal')!
+    const { prompt, neighbours } = await promptFor(matrix, index, embeddingOf(metal.path), core.sessions)
+    expect(prompt).toMatch(/^metal( and classical)? music$/)
+    expect(neighbours[0].itemId).toBe(matrix.items.find((i) => i.path === metal.path)!.id)
+  })
 })
 
 describe('clear errors', () => {
@@ -355,7 +387,7 @@ describe('clear errors', () => {
       seconds: 2
     })
     await expect(createGenerator(core.workspace, 'spectral', small.name, { sessions: core.sessions })).rejects.toThrow(
-      /library "small" has 2 embedded item\(s\); the spectral generator learns from at least 3/
+      /library "small" has 2 embedded item\(s\); the spectral generator learns from at least 4/
     )
   }, 60_000)
 })
@@ -590,4 +622,36 @@ describe('the generate.clips job', () => {
       .sort()
     expect(files).toEqual(before.files.filter((f) => !String(f).startsWith('catalogue.sqlite')))
   }, 120_000)
+
+  it('spectral: the map is learnt in the decoder’s space (PCA dimensions) and kept for the next run', async () => {
+    const two = testStimuli.slice(0, 2)
+    const job = await jcore.jobs.waitFor(
+      (await start({ model: decoder, method: 'spectral', library: 'tiny', seed: 4, stimuli: two })).id
+    )
+    expect(job.error).toBeNull()
+    const maps = jcore.workspace.catalogue.arrays.list().filter((a) => a.role === 'spectral-map')
+    expect(maps).toHaveLength(2)
+    expect(maps.map((a) => a.shape)).toEqual(expect.arrayContaining([[8, expect.any(Number)], [expect.any(Number)]]))
+    const clips = (await clipsOf(decoder)).filter((c) => c.method === 'spectral')
+    expect(clips.map((c) => c.stimulusId).sort()).toEqual([...two].sort())
+    for (const c of clips) {
+      expect(c.audio).toBe(true)
+      expect(c.provenance).toMatchObject({
+        seed: 4,
+        generator: { method: 'spectral', map: { learntNow: true }, space: expect.stringMatching(/^feature-set:/) }
+      })
+      const wav = (await dispatch(jcore, 'clips.audio', { id: c.id })) as { duration: number }
+      expect(wav.duration).toBeCloseTo(c.duration!, 6)
+    }
+    const again = await jcore.jobs.waitFor(
+      (await start({ model: decoder, method: 'spectral', library: 'tiny', seed: 4, stimuli: [two[0], two[0]] })).id
+    )
+    expect(again.error).toBeNull()
+    const redone = (await clipsOf(decoder)).filter((c) => c.method === 'spectral')
+    expect(redone).toHaveLength(2)
+    expect(redone.find((c) => c.stimulusId === two[0])!.provenance).toMatchObject({
+      generator: { map: { learntNow: false } }
+    })
+    expect(jcore.workspace.catalogue.arrays.list().filter((a) => a.role === 'spectral-map')).toHaveLength(2)
+  }, 180_000)
 })

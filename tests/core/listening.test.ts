@@ -4,9 +4,9 @@
  * SQLite catalogue, including refusals that leave the catalogue unchanged.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Core } from '../../src-main/api/core'
 import { dispatch } from '../../src-main/api/dispatch'
@@ -148,6 +148,47 @@ describe('listening.save and listening.list', () => {
       [r2.id, 1, 1, 0.5]
     ])
     expect(counts()).toEqual({ tests: 2, trials: 11 })
+    const prov = core.workspace.catalogue.db
+      .prepare('SELECT provenance FROM listening_tests WHERE id = ?')
+      .get(r.id) as { provenance: string }
+    expect(JSON.parse(prov.provenance)).toMatchObject({
+      test: 'one-sided binomial',
+      chance: 0.5,
+      methods: ['retrieval']
+    })
+  })
+
+  it('the CLI saves a test from a JSON file and lists it; a bad file is refused by name', () => {
+    const root = resolve(__dirname, '..', '..')
+    const b2m = (...args: string[]) => {
+      const r = spawnSync(process.execPath, [join(root, 'bin', 'b2m.cjs'), ...args, '--workspace', join(dir, 'ws')], {
+        cwd: root,
+        encoding: 'utf8'
+      })
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+    }
+    const file = join(dir, 'trials.json')
+    const trial = { stimulusId: stim[1], clipA: clip[1], clipB: clip[0], correct: 'A', answer: 'A' }
+    writeFileSync(file, JSON.stringify([trial, { ...trial, answer: 'B' }, trial]))
+    const saved = b2m('listening', 'save', '--trials', file, '--model', String(decoder), '--json')
+    expect(saved.code, saved.stderr).toBe(0)
+    // 2 of 3: P(X >= 2) = (3 + 1) / 8
+    expect(JSON.parse(saved.stdout)).toMatchObject({ modelId: decoder, n: 3, correct: 2, p: 0.5 })
+    const list = b2m('listening', 'list', '--json')
+    expect(list.code, list.stderr).toBe(0)
+    expect((JSON.parse(list.stdout) as ListeningResult[]).at(-1)).toMatchObject({ n: 3, correct: 2, p: 0.5 })
+
+    const before = counts()
+    writeFileSync(file, JSON.stringify([{ ...trial, clipB: 999 }]))
+    const bad = b2m('listening', 'save', '--trials', file)
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toContain(file)
+    expect(bad.stderr).toMatch(/trial 1: no clip 999/)
+    writeFileSync(file, '{ not json')
+    const broken = b2m('listening', 'save', '--trials', file)
+    expect(broken.code).toBe(2)
+    expect(broken.stderr).toMatch(/not a readable JSON file/)
+    expect(counts()).toEqual(before)
   })
 
   it('refuses bad references, naming the trial and the problem, and writes nothing', async () => {

@@ -8,7 +8,7 @@
  * sidecars, and a blinded listening test saved with its exact binomial p.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
@@ -202,6 +202,48 @@ describe('Decode & playback', () => {
     await seekTo(d - 0.4)
     await expect.poll(() => panel().getAttribute('data-playing'), { timeout: 10_000 }).toBe('false')
 
+    // Drag across figure A from 20 % to 30 % of the clip: that passage loops.
+    const box = (await page.getByTestId('figure-a-spectrogram').boundingBox())!
+    const y = box.y + box.height / 2
+    await page.mouse.move(box.x + box.width * 0.2, y)
+    await page.mouse.down()
+    await page.mouse.move(box.x + box.width * 0.25, y, { steps: 3 })
+    await page.mouse.move(box.x + box.width * 0.3, y, { steps: 3 })
+    await page.mouse.up()
+    await expect.poll(() => panel().getAttribute('data-loop')).toBe('true')
+    const ls = await attr('data-loop-start')
+    const le = await attr('data-loop-end')
+    expect(Math.abs(ls - 0.2 * d)).toBeLessThan(0.2)
+    expect(Math.abs(le - 0.3 * d)).toBeLessThan(0.2)
+    await page.getByTestId('figure-a-region').waitFor()
+    await page.getByTestId('ab-play').click()
+    await expect.poll(() => panel().getAttribute('data-playing')).toBe('true')
+    // Over more than one pass the playhead stays inside the passage and wraps back at least once.
+    const seen: number[] = []
+    const until = Date.now() + (le - ls) * 1000 + 1500
+    while (Date.now() < until) {
+      seen.push(await attr('data-position'))
+      await page.waitForTimeout(100)
+    }
+    for (const v of seen) {
+      expect(v).toBeGreaterThanOrEqual(ls - 0.01)
+      expect(v).toBeLessThanOrEqual(le + 0.01)
+    }
+    expect(seen.some((v, i) => i > 0 && v < seen[i - 1]! - 0.5)).toBe(true)
+    await screenshot(page, 'playback-region-light')
+    // Keys on the focused panel: B and A switch, L toggles the loop, Space pauses.
+    await page.getByTestId('ab-panel').focus()
+    await page.keyboard.press('b')
+    await expect.poll(() => panel().getAttribute('data-active')).toBe('B')
+    await page.keyboard.press('a')
+    await expect.poll(() => panel().getAttribute('data-active')).toBe('A')
+    await page.keyboard.press('l')
+    await expect.poll(() => panel().getAttribute('data-loop')).toBe('false')
+    await page.keyboard.press(' ')
+    await expect.poll(() => panel().getAttribute('data-playing')).toBe('false')
+    await page.getByTestId('ab-region-clear').click()
+    expect(await panel().getAttribute('data-loop-start')).toBe('')
+
     // Pause keeps the playhead.
     await page.getByTestId('ab-play').click()
     await expect.poll(() => panel().getAttribute('data-playing')).toBe('true')
@@ -247,6 +289,31 @@ describe('Decode & playback', () => {
     expect(measured.quiet!.gb).toBe(1)
     expect(await page.getByTestId('ab-gain-a').textContent()).toMatch(/^−?-?\d+\.\d dB$/)
     expectNoPageErrors()
+  })
+
+  test('a clip whose audio vanished from disk says so, naming the file', async () => {
+    await openDecode('light')
+    const stims = page.getByTestId('decode-stimulus')
+    const last = stims.last()
+    const id = Number(await last.getAttribute('data-id'))
+    const top = clips.find((c) => c.stimulusId === id && c.method === 'retrieval' && c.rank === 1)!
+    const libRoot = (await api<{ name: string; root: string }[]>('library.list')).find(
+      (l) => l.name === seed.library
+    )!.root
+    const file = join(libRoot, itemOf(top).path)
+    renameSync(file, `${file}.away`)
+    try {
+      await last.click()
+      const err = page.getByTestId('ab-error')
+      await err.waitFor({ timeout: 15_000 })
+      expect(await err.textContent()).toContain(itemOf(top).path.split('/').pop()!)
+      // The original still loaded and plays.
+      await expect.poll(() => page.getByTestId('figure-a').getAttribute('data-ready')).toBe('true')
+    } finally {
+      renameSync(`${file}.away`, file)
+    }
+    const failed = /status of (404|500|400)/
+    expect(problems.errors.filter((e) => !failed.test(e))).toEqual([])
   })
 
   test('selected clips export as FLAC and WAV with provenance sidecars; a bad folder is refused by name', async () => {

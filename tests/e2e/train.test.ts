@@ -37,6 +37,8 @@ let page: Page
 let problems: PageProblems
 let decoder: ModelDetail
 let encoder: ModelDetail
+/** The seeded preprocessing with FIR delays [1, 2]. */
+let fir: { id: number }
 
 /** A method of the API, called the way the browser face's transport calls it. */
 async function call<T>(method: string, params: unknown): Promise<T> {
@@ -61,11 +63,10 @@ beforeAll(async () => {
   let ids: [number, number]
   try {
     await importBids(ws, { path: demo.paths.bids }, SILENT_HOOKS)
-    const pre = await preprocessSubject(
-      ws,
-      { subject: 'sub-001', shift: 3, detrend: 'median:240', grid: 'clip', window: 15, step: 15 },
-      SILENT_HOOKS
-    )
+    // FIR-delayed responses first (for the form's encoding model), then the clip-averaged ones: the latest.
+    const pp = { subject: 'sub-001', shift: 3, detrend: 'median:240', grid: 'clip' as const, window: 15, step: 15 }
+    fir = await preprocessSubject(ws, { ...pp, delays: [1, 2] }, SILENT_HOOKS)
+    const pre = await preprocessSubject(ws, pp, SILENT_HOOKS)
     await attachStimuli(ws, { folder: join(demo.paths.stimuli, 'genres') }, SILENT_IO)
     // Whole 15 s clips, PCA to 16 dimensions: small enough for two cores, rich enough to identify clips.
     await computeFeatureSet(
@@ -202,18 +203,23 @@ describe('train and evaluate', () => {
     await expect.poll(() => page.getByTestId('model-row').count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(2)
     const before = await page.getByTestId('model-row').count()
     await page.getByTestId('train-direction-encoding').check()
-    await page.getByTestId('train-delays').fill('1, 2')
+    // The delays offered are those the subject's responses were preprocessed with.
+    expect(await page.getByTestId('train-delays').locator('option').allTextContents()).toEqual([
+      'none: clip-averaged responses',
+      '1, 2'
+    ])
+    await page.getByTestId('train-delays').selectOption('1,2')
+    await expect.poll(() => page.getByTestId('train-responses').textContent()).toContain(`preprocessing #${fir.id}`)
     await page.getByTestId('train-alpha-lo').fill('-1')
     await page.getByTestId('train-alpha-hi').fill('5')
     await page.getByTestId('train-alpha-count').fill('7')
-    await page.getByTestId('train-folds').fill('3')
     await page.getByTestId('train-name').fill('ui encoder')
     expect(await page.getByTestId('train-alpha-summary').textContent()).toContain('7 alphas from 10⁻¹ to 10⁵')
-    // A bad delay list is refused before anything starts.
-    await page.getByTestId('train-delays').fill('1, x')
-    expect(await page.getByTestId('train-problem').textContent()).toContain('FIR delays')
+    // A bad setting is refused before anything starts.
+    await page.getByTestId('train-folds').fill('1')
+    expect(await page.getByTestId('train-problem').textContent()).toContain('2 to 100 folds')
     expect(await page.getByTestId('train-start').isDisabled()).toBe(true)
-    await page.getByTestId('train-delays').fill('1, 2')
+    await page.getByTestId('train-folds').fill('3')
     await page.getByTestId('train-start').click()
 
     const job = page.getByTestId('train-job')
@@ -269,9 +275,8 @@ describe('train and evaluate', () => {
     await gotoView('train', 'Train')
     await expect.poll(() => page.getByTestId('model-row').count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(2)
     const before = (await call<ModelInfo[]>('models.list', {})).length
-    // A long one: four FIR delays, 200 alphas, 10 folds over every voxel.
+    // A long one: 200 alphas and 10 folds over every voxel.
     await page.getByTestId('train-direction-encoding').check()
-    await page.getByTestId('train-delays').fill('1, 2, 3, 4')
     await page.getByTestId('train-alpha-count').fill('200')
     await page.getByTestId('train-folds').fill('10')
     await page.getByTestId('train-start').click()

@@ -58,7 +58,8 @@ export async function createGenerator(
       }
     : raw
   const own = ctx.sessions === undefined
-  const sessions = ctx.sessions ?? new SessionManager({ preferred: ['cpu'] })
+  // CUDA first when present (ONNX generators), else CPU: the manager's default preference
+  const sessions = ctx.sessions ?? new SessionManager()
   const full: GeneratorContext = {
     sessions,
     ...(ctx.progress ? { progress: ctx.progress } : {}),

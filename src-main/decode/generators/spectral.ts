@@ -136,10 +136,11 @@ export async function spectralMap(ws: Workspace, m: LibraryMatrix, ctx: Generato
   }
   const rows = learningRows(m.rows)
   const n = rows.length
-  if (n < 3)
+  // cross-validation needs at least two folds of at least two held-out clips (a correlation over one is undefined)
+  if (n < 4)
     throw new B2mError(
       'bad_request',
-      `library "${m.lib.name}" has ${n} embedded item(s); the spectral generator learns from at least 3`,
+      `library "${m.lib.name}" has ${n} embedded item(s); the spectral generator learns from at least 4`,
       m.lib.root
     )
   const progress = ctx.progress ?? (() => {})
@@ -156,7 +157,7 @@ export async function spectralMap(ws: Workspace, m: LibraryMatrix, ctx: Generato
   }
   const fit = await ridgeFit(x, [n, m.dim], y, [n, targets], {
     sessions: ctx.sessions,
-    folds: Math.min(5, n),
+    folds: Math.min(5, Math.floor(n / 2)),
     onProgress: (f, msg) => progress(0.6 + 0.35 * f, `spectral map: ${msg}`),
     shouldStop: cancelled
   })

@@ -19,3 +19,8 @@ export function parseDelays(text: string): number[] | null {
   }
   return out
 }
+
+/** A preprocessing's FIR delays as a key, "1,2,3,4"; "" when it has none (clip-averaged responses). */
+export function delaysKey(delays: unknown): string {
+  return Array.isArray(delays) && delays.length ? delays.map(Number).join(',') : ''
+}

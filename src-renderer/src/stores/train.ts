@@ -1,10 +1,17 @@
 import { defineStore } from 'pinia'
-import { computed, reactive, ref, shallowRef } from 'vue'
-import type { JobRequest, ModelDetail, ModelInfo, TrainDecoderResult, TrainEncodingResult } from '@contract'
+import { computed, reactive, ref, shallowRef, watch } from 'vue'
+import type {
+  JobRequest,
+  ModelDetail,
+  ModelInfo,
+  PreprocessingInfo,
+  TrainDecoderResult,
+  TrainEncodingResult
+} from '@contract'
 import { ApiError, api } from '../transport'
 import { followedJob } from './followed-job'
 import { logspace } from '../charts/scale'
-import { DEFAULT_ALPHA_GRID, DEFAULT_FOLDS, parseDelays } from './train-form'
+import { DEFAULT_ALPHA_GRID, DEFAULT_FOLDS, delaysKey, parseDelays } from './train-form'
 
 export type Direction = 'decoder' | 'encoding'
 export type SelectionKind = 'all' | 'roi' | 'encoding'
@@ -90,6 +97,36 @@ export const useTrainStore = defineStore('train', () => {
     }
   }
 
+  // --- the subject's response matrices: encoding models with FIR delays need a preprocessing made with them
+  const preprocessings = ref<PreprocessingInfo[]>([])
+  const preprocessingsError = shallowRef<ApiError | null>(null)
+  let ppSeq = 0
+
+  async function loadPreprocessings(): Promise<void> {
+    const seq = ++ppSeq
+    if (!subject.value) {
+      preprocessings.value = []
+      return
+    }
+    try {
+      const list = await api().call('preprocessing.list', { subject: subject.value })
+      if (seq !== ppSeq) return
+      preprocessings.value = list
+      preprocessingsError.value = null
+      if (delays.value && !delayOptions.value.includes(delays.value)) delays.value = ''
+    } catch (err) {
+      if (seq === ppSeq) preprocessingsError.value = ApiError.from(err)
+    }
+  }
+  /** Distinct FIR delay sets of the subject's preprocessings, as "1,2,3,4". */
+  const delayOptions = computed(() => [
+    ...new Set(preprocessings.value.map((p) => delaysKey(p.params.delays)).filter((k) => k !== ''))
+  ])
+  /** The preprocessing an encoding model will train on: the latest with the chosen delays (or none). */
+  const encodingPreprocessing = computed(
+    () => preprocessings.value.find((p) => delaysKey(p.params.delays) === delays.value) ?? null
+  )
+
   // --- the form
   const subject = ref('')
   const featureSet = ref<number | null>(null)
@@ -146,6 +183,10 @@ export const useTrainStore = defineStore('train', () => {
       if (d === null) return 'FIR delays are whole numbers of TRs from 0 to 20, separated by commas.'
       if (d.length > 10) return 'At most 10 FIR delays.'
       if (new Set(d).size !== d.length) return 'Each FIR delay once.'
+      if (preprocessings.value.length && !encodingPreprocessing.value)
+        return d.length
+          ? `${subject.value} has no preprocessing with FIR delays ${d.join(', ')}.`
+          : `${subject.value} has only FIR-delayed preprocessings: choose their delays, or preprocess without delays.`
     }
     return null
   })
@@ -174,6 +215,8 @@ export const useTrainStore = defineStore('train', () => {
           : null
     return { kind: 'train.decoder', params: { ...common, ...(sel ? { selection: sel } : {}) } }
   }
+
+  watch(subject, () => void loadPreprocessings())
 
   const training = followedJob(isTrainResult, (r) => {
     void loadModels().then(() => {
@@ -216,6 +259,11 @@ export const useTrainStore = defineStore('train', () => {
     alphas,
     alphaDefault,
     parsedDelays,
+    preprocessings,
+    preprocessingsError,
+    loadPreprocessings,
+    delayOptions,
+    encodingPreprocessing,
     folds,
     name,
     formProblem,
