@@ -107,12 +107,15 @@ export async function runDemo(ws: Workspace, params: DemoRunParams, io: Pipeline
     retrieveForModel(ws, { model: decoder.modelId, library: DEMO_LIBRARY, top: DEMO_TOP_K }, s)
   )
   const methods = params.generate ?? ['spectral', 'mosaic']
+  // retrieval covers every test clip; generation, slower, the first test clip of each genre
+  const perGenre = new Map<string, number>()
+  for (const r of retrieval.results) if (r.genre !== null && !perGenre.has(r.genre)) perGenre.set(r.genre, r.stimulusId)
   const generated = await stages.run('generateClips', 'generating music from the predictions', async (s) => {
     let n = 0
     for (const [i, method] of methods.entries()) {
       const r = await generateForModel(
         ws,
-        { model: decoder.modelId, method, library: DEMO_LIBRARY, seed },
+        { model: decoder.modelId, method, library: DEMO_LIBRARY, seed, stimuli: [...perGenre.values()] },
         { ...s, progress: (f, m) => s.progress((i + f) / methods.length, m) }
       )
       n += r.clips.length
@@ -141,7 +144,7 @@ export async function runDemo(ws: Workspace, params: DemoRunParams, io: Pipeline
       ws,
       { subject, out: report, screenshot: params.screenshot ?? true, checks, title: 'Brain2Music Lab demo study' },
       s,
-      params.screenshot === false ? undefined : chromiumCortexShooter(ws)
+      params.screenshot === false ? undefined : chromiumCortexShooter(ws, (t) => s.log('info', t))
     )
   )
   for (const c of checks)

@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path'
+import { B2mError } from '../common/errors'
 import { findUp } from '../common/find-up'
 import type { ServerResponse } from 'node:http'
 
@@ -25,6 +27,18 @@ export function rendererDir(): string {
   const found =
     findUp(__dirname, join('renderer', 'index.html')) ?? findUp(__dirname, join('out', 'renderer', 'index.html'))
   return found ? dirname(found) : resolve(__dirname, '..', '..', 'out', 'renderer')
+}
+
+/** A source checkout that has not been built yet builds its renderer once, on first need (serve, figures). */
+export function ensureRendererBuilt(log: (text: string) => void): void {
+  if (existsSync(join(rendererDir(), 'index.html'))) return
+  const root = resolve(__dirname, '..', '..')
+  const cli = join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js')
+  if (!existsSync(cli))
+    throw new B2mError('failed', `the renderer is not built and electron-vite is missing: run npm run build`)
+  log('building the renderer (first start)…')
+  const r = spawnSync(process.execPath, [cli, 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] })
+  if (r.status !== 0) throw new B2mError('failed', 'building the renderer failed: run npm run build to see why')
 }
 
 /** Serves a file of the built renderer; false when there is none (the caller answers 404). */

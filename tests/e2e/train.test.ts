@@ -368,7 +368,7 @@ describe('train and evaluate', () => {
     expect(summary).toHaveLength(1 + 4 + ev.perGenre.length + ev.n)
     await page.evaluate(() => window.scrollTo(0, 0))
     await page.locator('.main').evaluate((el) => el.scrollTo(0, 0))
-    await screenshot(page, 'evaluation-light')
+    await screenshot(page, 'evaluation-decoder-light')
     expectNoPageErrors()
   })
 
@@ -378,7 +378,7 @@ describe('train and evaluate', () => {
     await gotoView('train', 'Train')
     await selectModel(decoder.id)
     await expect.poll(() => page.getByTestId('chart-cv-point').count()).toBe(decoder.alphas.length)
-    await screenshot(page, 'train-dark')
+    await screenshot(page, 'train-models-dark')
     await page.getByTestId('model-detail').scrollIntoViewIfNeeded()
     await screenshot(page, 'train-decoder-dark')
     await page.getByTestId('goto-evaluation').click()
@@ -386,7 +386,7 @@ describe('train and evaluate', () => {
     await expect
       .poll(() => page.getByTestId('heatmap-cell').count(), { timeout: 15_000 })
       .toBe(decoder.evaluation!.n ** 2)
-    await screenshot(page, 'evaluation-dark')
+    await screenshot(page, 'evaluation-decoder-dark')
     await page.getByTestId('fig-matrix').scrollIntoViewIfNeeded()
     await page.getByTestId('heatmap-cell').nth(0).hover()
     await page.getByTestId('heatmap-value').waitFor()

@@ -1,24 +1,8 @@
-import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { Core } from '../../api/core'
-import { B2mError } from '../../common/errors'
 import { serve } from '../../server/serve'
-import { rendererDir } from '../../server/static'
+import { ensureRendererBuilt } from '../../server/static'
 import { workspaceOf } from '../context'
-
-/** A source checkout that has not been built yet builds its renderer once, on the first serve. */
-function ensureRenderer(): void {
-  if (existsSync(join(rendererDir(), 'index.html'))) return
-  const root = resolve(__dirname, '..', '..', '..')
-  const cli = join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js')
-  if (!existsSync(cli))
-    throw new B2mError('failed', `the renderer is not built and electron-vite is missing: run npm run build`)
-  process.stderr.write('building the renderer (first start)…\n')
-  const r = spawnSync(process.execPath, [cli, 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
-  if (r.status !== 0) throw new B2mError('failed', 'building the renderer failed: run npm run build to see why')
-}
 
 export function registerServe(program: Command): void {
   program
@@ -28,7 +12,7 @@ export function registerServe(program: Command): void {
     .option('--port <port>', 'port (0 picks a free one)', (v) => Number.parseInt(v, 10), 8470)
     .option('--json', 'print {"url","host","port","token"} as one JSON line')
     .action(async (opts: { host: string; port: number; json?: boolean }, cmd: Command) => {
-      ensureRenderer()
+      ensureRendererBuilt((t) => process.stderr.write(`${t}\n`))
       const core = Core.open(workspaceOf(cmd), {
         face: 'browser',
         runJobs: true,
