@@ -10,6 +10,7 @@ import { z } from 'zod'
 import { coreEvents, coreJobs, coreMethods } from './contract/core'
 import { cortexMethods } from './contract/cortex'
 import { decodeJobs, decodeMethods } from './contract/decode'
+import { evaluationJobs } from './contract/evaluation'
 import { pipelineJobs } from './contract/pipeline'
 import { importJobs, importMethods } from './contract/import'
 import { listeningMethods } from './contract/listening'
@@ -20,6 +21,7 @@ export * from './contract/common'
 export * from './contract/core'
 export * from './contract/cortex'
 export * from './contract/decode'
+export * from './contract/evaluation'
 export * from './contract/pipeline'
 export * from './contract/import'
 export * from './contract/listening'
@@ -33,7 +35,8 @@ export const JobRequest = z.discriminatedUnion('kind', [
   ...musicJobs,
   ...trainJobs,
   ...pipelineJobs,
-  ...decodeJobs
+  ...decodeJobs,
+  ...evaluationJobs
 ])
 export type JobRequest = z.input<typeof JobRequest>
 export type JobKind = JobRequest['kind']

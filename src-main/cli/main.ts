@@ -12,6 +12,7 @@ import { registerGenerate } from './commands/generate'
 import { registerDemo } from './commands/demo'
 import { registerPipeline } from './commands/pipeline'
 import { registerListening } from './commands/listening'
+import { registerEvaluation } from './commands/evaluation'
 
 /** Every command registers itself here; later pipeline steps add theirs the same way. */
 export function buildProgram(): Command {
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerDemo(program)
   registerPipeline(program)
   registerListening(program)
+  registerEvaluation(program)
   return program
 }
 

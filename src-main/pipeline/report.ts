@@ -117,6 +117,47 @@ function decoderSection(m: ModelDetail): string {
   return parts.join('\n')
 }
 
+/** The decoder's genre generalisation (eval.genres), when one was run: held-out vs full decoder per genre. */
+function genreGeneralisationSection(m: ModelDetail): string {
+  const g = m.genreGeneralisation
+  if (!g) return ''
+  const bars = g.genres.flatMap((r) => [
+    { label: r.genre, value: r.heldOut.identification ?? NaN, color: '#c07a2b' },
+    { label: '', value: r.full.identification ?? NaN, color: '#3b6ea8' }
+  ])
+  return (
+    `<h3>Genre generalisation</h3><p>The decoder retrained without each genre (same voxels, alphas and folds), its predictions of that genre's test clips identified against all ${g.n} test clips' true embeddings (chance ${g.chance}). Bars: held-out genre (orange) beside the full decoder (blue).</p>` +
+    `<div class="figs">${barChart('Identification of held-out genres', bars, {
+      yLabel: 'identification accuracy',
+      min: 0,
+      max: 1,
+      hLines: [{ y: 0.5, label: 'chance' }]
+    })}</div>` +
+    table(
+      ['genre', 'clips', 'held out', 'full decoder', 'mean r (held out)', 'mean r (full)'],
+      [
+        ...g.genres.map((r) => [
+          esc(r.genre),
+          String(r.n),
+          f3(r.heldOut.identification),
+          f3(r.full.identification),
+          f3(r.heldOut.meanR),
+          f3(r.full.meanR)
+        ]),
+        [
+          '<b>all clips</b>',
+          String(g.n),
+          f3(g.heldOut.identification),
+          f3(g.full.identification),
+          f3(g.heldOut.meanR),
+          f3(g.full.meanR)
+        ],
+        ['<b>mean of genres</b>', '', f3(g.heldOut.meanOverGenres), f3(g.full.meanOverGenres), '', '']
+      ]
+    )
+  )
+}
+
 function encoderSection(m: ModelDetail, shot: string | null, shotNote: string | null): string {
   const parts = [`<h2>Encoding model ${m.id}: ${esc(m.name)}</h2>`]
   parts.push(
@@ -230,7 +271,7 @@ export async function writeSubjectReport(
             ])
           )
       )
-    if (dec) sections.push(decoderSection(dec))
+    if (dec) sections.push(decoderSection(dec) + genreGeneralisationSection(dec))
     else sections.push('<h2>Decoder</h2><p class="note">No decoder trained for this subject yet.</p>')
     if (enc) sections.push(encoderSection(enc, shot, shotNote))
     if (dec) sections.push(clipsSection(ws, dec, tmpFiles, filesName, p.audioClips ?? 10))

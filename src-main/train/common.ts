@@ -1,7 +1,7 @@
 /** Pieces both directions share: hooks, the alpha grid summary, provenance, staging a model's files. */
 import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
-import type { ModelRecord } from '../catalogue/models'
+import type { EvaluationRecord, ModelRecord, ModelsRepo } from '../catalogue/models'
 import { B2mError } from '../common/errors'
 import { APP_VERSION } from '../common/version'
 import { onnxRuntimeVersion, type SessionManager } from '../onnx/sessions'
@@ -154,4 +154,23 @@ export function finiteMean(values: ArrayLike<number>): number | null {
       n++
     }
   return n > 0 ? s / n : null
+}
+
+/**
+ * A model's latest test evaluation, the one training stored; later analyses stored beside it (genre
+ * generalisation, permutation tests) carry a `kind` in their metrics and are skipped.
+ */
+export function testEvaluation(repo: ModelsRepo, modelId: number): EvaluationRecord | undefined {
+  return repo
+    .evaluations(modelId)
+    .filter((e) => e.metrics.kind === undefined)
+    .at(-1)
+}
+
+/** A model's latest evaluation of analysis `kind` (metrics.kind), if any. */
+export function analysisEvaluation(repo: ModelsRepo, modelId: number, kind: string): EvaluationRecord | undefined {
+  return repo
+    .evaluations(modelId)
+    .filter((e) => e.metrics.kind === kind)
+    .at(-1)
 }

@@ -30,7 +30,8 @@ import {
   defaultName,
   meanBestCv,
   modelDir,
-  provenance
+  provenance,
+  testEvaluation
 } from './common'
 import { averageRows, clipGroups, loadTrainingData, maskVoxels, type TrainingData } from './data'
 
@@ -56,7 +57,7 @@ export interface DecoderPart {
   targets: number
 }
 
-interface Candidate {
+export interface Candidate {
   name: string
   columns: Int32Array
 }
@@ -85,7 +86,7 @@ function columnsOfVoxels(voxels: readonly number[], nVoxels: number, nDelays: nu
   return out
 }
 
-async function candidates(
+export async function candidates(
   ws: Workspace,
   data: TrainingData,
   sel: TrainDecoderParams['selection']
@@ -178,7 +179,7 @@ async function candidates(
 }
 
 /** Predictions of a decoder's parts, averaged (rows x targets), through ONNX Runtime. */
-async function predictParts(
+export async function predictParts(
   parts: readonly DecoderPart[],
   x: Float32Array,
   rows: number,
@@ -226,6 +227,64 @@ export function predictPartsSync(
   return Float32Array.from(acc, (s) => s / parts.length)
 }
 
+export interface FittedCandidate {
+  c: Candidate
+  fit: RidgeFitResult
+  score: number
+  /** Position in the candidate list. */
+  i: number
+}
+
+/**
+ * Fits one ridge model per candidate voxel set on `x` (rows x cols responses) -> `y` (rows x d) and keeps
+ * the top `top` by mean CV score (ties: the earlier candidate), in candidate order: the decoder's parts.
+ * Shared by training and by retraining a decoder's exact configuration on a subset of rows.
+ */
+export async function fitDecoderParts(
+  x: Float32Array,
+  rows: number,
+  cols: number,
+  y: Float32Array,
+  d: number,
+  list: readonly Candidate[],
+  top: number,
+  o: {
+    alphas: number[]
+    folds: number
+    sessions: SessionManager
+    progress: (fraction: number, message: string) => void
+    cancelled: () => boolean
+  }
+): Promise<{ fits: FittedCandidate[]; kept: FittedCandidate[]; parts: DecoderPart[] }> {
+  const fits: FittedCandidate[] = []
+  for (const [i, c] of list.entries()) {
+    if (o.cancelled()) throw new TrainCancelled('train.decoder')
+    const xs = gatherColumns(x, rows, cols, c.columns)
+    const fit = await ridgeFit(xs, [rows, c.columns.length], y, [rows, d], {
+      alphas: o.alphas,
+      folds: o.folds,
+      sessions: o.sessions,
+      onProgress: (f, m) => o.progress((i + f) / list.length, list.length > 1 ? `${c.name}: ${m}` : m),
+      shouldStop: o.cancelled
+    })
+    fits.push({ c, fit, score: meanBestCv(fit), i })
+  }
+  if (o.cancelled()) throw new TrainCancelled('train.decoder')
+  const ranked = [...fits].sort((a, b) => b.score - a.score || a.i - b.i)
+  const kept = ranked.slice(0, top).sort((a, b) => a.i - b.i)
+  const yMean = columnMean(y, rows, d)
+  const parts: DecoderPart[] = kept.map(({ c, fit }) => ({
+    name: c.name,
+    columns: c.columns,
+    weights: fit.weights,
+    intercept: fit.intercept,
+    xMean: columnMean(gatherColumns(x, rows, cols, c.columns), rows, c.columns.length),
+    yMean,
+    targets: d
+  }))
+  return { fits, kept, parts }
+}
+
 export async function trainDecoder(
   ws: Workspace,
   params: TrainDecoderParams,
@@ -254,39 +313,15 @@ export async function trainDecoder(
   const own = hooks.sessions ? null : new SessionManager({ log: (l, t) => l !== 'debug' && hooks.log(l, t) })
   const sessions = hooks.sessions ?? own!
   try {
-    const fits: { c: Candidate; fit: RidgeFitResult; score: number }[] = []
-    for (const [i, c] of list.entries()) {
-      stop()
-      const x = gatherColumns(data.train.data, N, C, c.columns)
-      const base = 0.05 + (0.8 * i) / list.length
-      const span = 0.8 / list.length
-      const fit = await ridgeFit(x, [N, c.columns.length], data.xTrain, [N, d], {
-        alphas,
-        folds,
-        sessions,
-        onProgress: (f, m) => hooks.progress(base + span * f, list.length > 1 ? `${c.name}: ${m}` : m),
-        shouldStop: hooks.cancelled
-      })
-      fits.push({ c, fit, score: meanBestCv(fit) })
-    }
-    stop()
-    // top k by CV score (ties: the lower label first, i.e. the earlier candidate)
-    const ranked = fits.map((f, i) => ({ ...f, i })).sort((a, b) => b.score - a.score || a.i - b.i)
-    const kept = ranked.slice(0, top).sort((a, b) => a.i - b.i)
+    const { fits, kept, parts } = await fitDecoderParts(data.train.data, N, C, data.xTrain, d, list, top, {
+      alphas,
+      folds,
+      sessions,
+      progress: (f, m) => hooks.progress(0.05 + 0.8 * f, m),
+      cancelled: hooks.cancelled
+    })
     if (list.length > 1)
       hooks.log('info', `kept ${kept.map((k) => `${k.c.name} (CV r ${k.score.toFixed(3)})`).join(', ')}`)
-    const parts: DecoderPart[] = kept.map(({ c, fit }) => {
-      const x = gatherColumns(data.train.data, N, C, c.columns)
-      return {
-        name: c.name,
-        columns: c.columns,
-        weights: fit.weights,
-        intercept: fit.intercept,
-        xMean: columnMean(x, N, c.columns.length),
-        yMean: columnMean(data.xTrain, N, d),
-        targets: d
-      }
-    })
     const warnings = [...new Set(kept.flatMap((k) => k.fit.warnings))]
     for (const w of warnings) hooks.log('warn', `alpha grid edge: ${w}`)
     const edgeWarning = warnings.length > 0 ? warnings.join('; ') : null
@@ -500,7 +535,7 @@ export function decoderTestPredictions(
   modelId: number
 ): { stimulusIds: number[]; pred: Float32Array; truth: Float32Array; n: number; dim: number } {
   decoderRecord(ws, modelId)
-  const ev = new ModelsRepo(ws.catalogue.db).evaluations(modelId).at(-1)
+  const ev = testEvaluation(new ModelsRepo(ws.catalogue.db), modelId)
   if (!ev || ev.arrays.pred === undefined)
     throw new B2mError('failed', `decoder ${modelId} has no test evaluation (fewer than 2 test clips)`)
   const pred = ws.readArray(ev.arrays.pred)

@@ -17,3 +17,5 @@ export { ENCODING_FDR_ALPHA, trainEncoding, voxelPearson, type TrainEncodingPara
 export { decoderOnnx } from './export-onnx'
 export { deleteModel, getModel, listModels, modelRecord, rHistogram } from './store'
 export { loadTrainingData, pairFeatures, type TrainingData } from './data'
+export { GENRE_GENERALISATION, evaluateGenreGeneralisation } from './genres'
+export { CLIP_PERMUTATION, evaluateEncodingPermutation } from './permutation'

@@ -1,10 +1,10 @@
 /** The models catalogue as the contract shows it: list, detail (curves, histograms, evaluation), delete. */
 import { unlinkSync } from 'node:fs'
-import type { ModelDetail, ModelInfo } from '../../src-preload/api'
+import { GenreGeneralisation, PermutationEvaluation, type ModelDetail, type ModelInfo } from '../../src-preload/api'
 import { ModelsRepo, type ModelRecord } from '../catalogue/models'
 import { B2mError } from '../common/errors'
 import type { Workspace } from '../workspace'
-import { removeModelFiles } from './common'
+import { analysisEvaluation, removeModelFiles, testEvaluation } from './common'
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null)
 
@@ -53,7 +53,7 @@ export function getModel(ws: Workspace, id: number): ModelDetail {
   const rec = modelRecord(ws, id)
   const s = rec.summary
   const repo = new ModelsRepo(ws.catalogue.db)
-  const ev = repo.evaluations(id).at(-1)
+  const ev = testEvaluation(repo, id)
   let evaluation: ModelDetail['evaluation'] = null
   let voxelRHistogram: ModelDetail['voxelRHistogram'] = null
   if (rec.kind === 'decoder' && ev && typeof ev.metrics.identification === 'number' && ev.arrays.matrix) {
@@ -74,6 +74,11 @@ export function getModel(ws: Workspace, id: number): ModelDetail {
   if (rec.kind === 'encoder' && ev?.arrays.r !== undefined)
     voxelRHistogram = rHistogram(ws.readArray(ev.arrays.r).data as Float32Array)
   const map = ws.catalogue.maps.list().find((mp) => mp.modelId === id)
+  // analyses stored beside the test evaluation (eval.genres, eval.permutation): the latest of each
+  const gg = rec.kind === 'decoder' ? analysisEvaluation(repo, id, 'genre-generalisation') : undefined
+  const pt = rec.kind === 'encoder' ? analysisEvaluation(repo, id, 'clip-permutation') : undefined
+  const genreGeneralisation = gg && GenreGeneralisation.safeParse({ ...gg.metrics, evaluationId: gg.id })
+  const permutationTest = pt && PermutationEvaluation.safeParse({ ...pt.metrics, evaluationId: pt.id })
   return {
     ...info(rec),
     provenance: rec.provenance,
@@ -85,7 +90,9 @@ export function getModel(ws: Workspace, id: number): ModelDetail {
     testRPerDim: rec.kind === 'decoder' ? ((s.testRPerDim as (number | null)[]) ?? []).map((v) => v ?? 0) : null,
     voxelRHistogram,
     mapId: map?.id ?? null,
-    evaluation
+    evaluation,
+    ...(genreGeneralisation?.success ? { genreGeneralisation: genreGeneralisation.data } : {}),
+    ...(permutationTest?.success ? { permutationTest: permutationTest.data } : {})
   }
 }
 

@@ -4,6 +4,7 @@
  * evaluations on the test clips, and the models catalogue. Imports only zod.
  */
 import { z } from 'zod'
+import { GenreGeneralisation, PermutationEvaluation } from './evaluation'
 
 const Name = z
   .string()
@@ -154,7 +155,11 @@ export const ModelDetail = ModelInfo.extend({
   voxelRHistogram: z.object({ edges: z.array(z.number()), counts: z.array(z.number().int()) }).nullable(),
   /** Encoders: the held-out r map registered in maps. */
   mapId: z.number().int().nullable(),
-  evaluation: ModelEvaluation.nullable()
+  evaluation: ModelEvaluation.nullable(),
+  /** Decoders: the latest genre generalisation (eval.genres), when one was run. */
+  genreGeneralisation: GenreGeneralisation.optional(),
+  /** Encoders: the latest clip-permutation test (eval.permutation), when one was run. */
+  permutationTest: PermutationEvaluation.optional()
 })
 export type ModelDetail = z.infer<typeof ModelDetail>
 

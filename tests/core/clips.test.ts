@@ -9,20 +9,18 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ClipInfo, ClipsExportResult, WavAudio } from '../../src-preload/api'
 import { Core } from '../../src-main/api/core'
-import { dispatch } from '../../src-main/api/dispatch'
 import { clipsRepo } from '../../src-main/catalogue/clips'
 import { clipAudio, embeddingSha256, storeGeneratedClips, type GeneratedClip } from '../../src-main/decode/clips'
 import { decodeAudio, decodeAudioBytes } from '../../src-main/formats/audio'
 import { makeTinyLibrary, TINY_SR, type TinyLibrary } from '../helpers/tiny-library'
+import { coreCalls, filesUnder } from '../helpers/core'
 
 let dir: string
 let wsDir: string
 let core: Core
 let lib: TinyLibrary
 
-async function call<T>(method: string, params: unknown = {}): Promise<T> {
-  return (await dispatch(core, method, params)) as T
-}
+const { call } = coreCalls(() => core)
 
 /** A deterministic test signal with samples that 16-bit FLAC keeps to within 1/32768. */
 function tone(seconds: number, f: number): Float32Array {
@@ -47,13 +45,6 @@ function generated(over: Partial<GeneratedClip> = {}): GeneratedClip {
     ...over
   }
 }
-
-const filesUnder = (d: string): string[] =>
-  existsSync(d)
-    ? readdirSync(d, { recursive: true, withFileTypes: true })
-        .filter((e) => e.isFile())
-        .map((e) => join(e.parentPath, e.name))
-    : []
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'b2m-clips-'))

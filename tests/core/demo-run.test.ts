@@ -8,22 +8,15 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Core } from '../../src-main/api/core'
-import { dispatch } from '../../src-main/api/dispatch'
 import type { DemoRunResult, Job } from '../../src-preload/api'
+import { coreCalls } from '../helpers/core'
 
 let dir: string
 let core: Core
 let first: Job
 let result: DemoRunResult
 
-async function call<T>(method: string, params: unknown = {}): Promise<T> {
-  return (await dispatch(core, method, params)) as T
-}
-
-async function runJob(kind: string, params: Record<string, unknown>): Promise<Job> {
-  const job = await call<Job>('jobs.start', { kind, params })
-  return core.jobs.waitFor(job.id)
-}
+const { call, runJob } = coreCalls(() => core)
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'b2m-demo-run-'))

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Core } from '../../src-main/api/core'
-import { dispatch } from '../../src-main/api/dispatch'
 import {
   DEMO_GRID,
   ROLE_CORTEX,
@@ -24,6 +23,7 @@ import {
 import { parseWav } from '../../src-main/formats/audio'
 import { readNiftiHeader } from '../../src-main/formats/nifti'
 import type { Job, RunInfo } from '../../src-preload/api'
+import { coreCalls, filesUnder } from '../helpers/core'
 
 let dir: string
 let demo: GenerateDemoResult
@@ -32,21 +32,7 @@ let truth: GroundTruth
 let importJob: Job
 let preJob: Job
 
-async function call<T>(method: string, params: unknown = {}): Promise<T> {
-  return (await dispatch(core, method, params)) as T
-}
-
-async function runJob(kind: string, params: Record<string, unknown>): Promise<Job> {
-  const job = await call<Job>('jobs.start', { kind, params })
-  return core.jobs.waitFor(job.id)
-}
-
-function filesUnder(d: string): string[] {
-  return readdirSync(d, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name))
-    .sort()
-}
+const { call, runJob } = coreCalls(() => core)
 
 function hashes(root: string): Record<string, string> {
   const out: Record<string, string> = {}

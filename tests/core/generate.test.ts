@@ -30,6 +30,7 @@ import { decodeAudio, encodeWav } from '../../src-main/formats/audio'
 import { addLibrary, SILENT_IO } from '../../src-main/music'
 import { writeNpy } from '../../src-main/formats/npy'
 import { GraphBuilder } from '../../src-main/onnx/graph'
+import { coreCalls } from '../helpers/core'
 import { makeTinyLibrary, TINY_SR, type TinyLibrary } from '../helpers/tiny-library'
 
 const repo = resolve(__dirname, '..', '..')
@@ -479,11 +480,7 @@ describe('the generate.clips job', () => {
   const start = async (params: Record<string, unknown>): Promise<Job> =>
     (await dispatch(jcore, 'jobs.start', { kind: 'generate.clips', params })) as Job
   const clipsOf = async (model: number) => (await dispatch(jcore, 'clips.list', { model })) as ClipInfo[]
-  const succeed = async (kind: string, params: Record<string, unknown>) => {
-    const job = await jcore.jobs.waitFor(((await dispatch(jcore, 'jobs.start', { kind, params })) as Job).id)
-    if (job.state !== 'succeeded') throw new Error(`${kind} ${job.state}: ${job.error}`)
-    return job.result as Record<string, unknown>
-  }
+  const { succeed } = coreCalls(() => jcore)
 
   beforeAll(async () => {
     // a decoder on the mini ds003720: imported, audio attached, whole-clip embeddings, clip responses
@@ -516,8 +513,14 @@ describe('the generate.clips job', () => {
     await succeed('stimuli.attach', { folder: gtzan })
     await succeed('features.compute', { name: 'clips', window: 15, step: 15, pca: 8 })
     await succeed('preprocess', { subject: 'sub-001', grid: 'clip', window: 15, step: 15 })
-    decoder = (await succeed('train.decoder', { subject: 'sub-001', featureSet: 'clips', folds: 3, seed: 1 }))
-      .modelId as number
+    decoder = (
+      await succeed<{ modelId: number }>('train.decoder', {
+        subject: 'sub-001',
+        featureSet: 'clips',
+        folds: 3,
+        seed: 1
+      })
+    ).modelId
     testStimuli = decoderTestPredictions(jcore.workspace, decoder).stimulusIds
     await makeTinyLibrary(jcore, join(jdir, 'lib'), {
       name: 'tiny',

@@ -1,34 +1,20 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Core } from '../../src-main/api/core'
-import { dispatch } from '../../src-main/api/dispatch'
 import { fromPayload } from '../../src-main/api/payload'
 import type { Job, RunInfo } from '../../src-preload/api'
 import { AFFINE, GRID, VOLUMES, inBrain, voxelValue, writeMiniDs003720 } from '../helpers/mini-bids'
+import { coreCalls, filesUnder } from '../helpers/core'
 
 const repo = resolve(__dirname, '..', '..')
 let dir: string
 let data: string
 let core: Core
 
-async function call<T>(method: string, params: unknown = {}): Promise<T> {
-  return (await dispatch(core, method, params)) as T
-}
-
-async function runJob(kind: string, params: Record<string, unknown>): Promise<Job> {
-  const job = await call<Job>('jobs.start', { kind, params })
-  return core.jobs.waitFor(job.id)
-}
-
-function filesUnder(d: string): string[] {
-  if (!existsSync(d)) return []
-  return readdirSync(d, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name))
-}
+const { call, runJob } = coreCalls(() => core)
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'b2m-import-'))

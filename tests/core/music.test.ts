@@ -6,23 +6,12 @@
  */
 import { execFile, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  unlinkSync,
-  utimesSync,
-  writeFileSync
-} from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Core } from '../../src-main/api/core'
-import { dispatch } from '../../src-main/api/dispatch'
 import {
   GTZAN_GENRES,
   type AudioData,
@@ -58,6 +47,7 @@ import type {
   StimulusInfo
 } from '../../src-preload/api'
 import { writeMiniDs003720 } from '../helpers/mini-bids'
+import { coreCalls, filesUnder } from '../helpers/core'
 
 const repo = resolve(__dirname, '..', '..')
 const SR = 22050
@@ -71,28 +61,7 @@ let gtzan: string
 let libDir: string
 let core: Core
 
-async function call<T>(method: string, params: unknown = {}): Promise<T> {
-  return (await dispatch(core, method, params)) as T
-}
-
-async function runJob(kind: string, params: Record<string, unknown>): Promise<Job> {
-  const job = await call<Job>('jobs.start', { kind, params })
-  return core.jobs.waitFor(job.id)
-}
-
-async function succeed<T>(kind: string, params: Record<string, unknown>): Promise<T> {
-  const job = await runJob(kind, params)
-  expect(job.error).toBeNull()
-  expect(job.state).toBe('succeeded')
-  return job.result as T
-}
-
-function filesUnder(d: string): string[] {
-  if (!existsSync(d)) return []
-  return readdirSync(d, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name))
-}
+const { call, runJob, succeed } = coreCalls(() => core)
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex')
 

@@ -6,14 +6,13 @@
  */
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Core } from '../../src-main/api/core'
-import { dispatch } from '../../src-main/api/dispatch'
 import { ModelsRepo } from '../../src-main/catalogue/models'
 import {
   ROLE_CORTEX,
@@ -38,6 +37,7 @@ import {
   voxelPearson
 } from '../../src-main/train'
 import type { Job, MapInfo, ModelDetail, ModelInfo } from '../../src-preload/api'
+import { coreCalls, filesUnder } from '../helpers/core'
 
 let dir: string
 let core: Core
@@ -47,32 +47,11 @@ let decoderId: number
 let encoderId: number
 let rolesPath: string
 
-async function call<T>(method: string, params: unknown = {}): Promise<T> {
-  return (await dispatch(core, method, params)) as T
-}
-
-async function runJob(kind: string, params: Record<string, unknown>): Promise<Job> {
-  const job = await call<Job>('jobs.start', { kind, params })
-  return core.jobs.waitFor(job.id)
-}
-
-async function succeed<T>(kind: string, params: Record<string, unknown>): Promise<T> {
-  const job = await runJob(kind, params)
-  if (job.state !== 'succeeded') throw new Error(`${kind} ${job.state}: ${job.error}`)
-  return job.result as T
-}
+const { call, runJob, succeed } = coreCalls(() => core)
 
 const median = (xs: number[]) => {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b)
   return s.length ? s[Math.floor(s.length / 2)] : NaN
-}
-
-function filesUnder(d: string): string[] {
-  if (!existsSync(d)) return []
-  return readdirSync(d, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name))
-    .sort()
 }
 
 /** What a failed or cancelled training must leave exactly as it was. */

@@ -8,13 +8,12 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import {
   ensureRendererBuilt,
   launchBrowser,
-  newContext,
   screenshot,
   startServer,
-  watchPage,
   type PageProblems,
   type ServerHandle
 } from './harness'
+import { apiOf, expectNoPageErrors, gotoView, openTab } from './page'
 import { fixture } from '../fixtures'
 import { readFreeSurferSurface } from '../../src-main/formats/freesurfer/surface'
 import { readFreeSurferCurv } from '../../src-main/formats/freesurfer/curv'
@@ -39,6 +38,8 @@ let problems: PageProblems
 /** Every API call the page made, in order (method names). */
 let calls: string[] = []
 
+const call = apiOf(() => server)
+
 beforeAll(async () => {
   ensureRendererBuilt()
   server = await startServer()
@@ -56,31 +57,17 @@ afterEach(async () => {
 })
 
 async function openCortex(colorScheme: 'light' | 'dark' = 'light'): Promise<void> {
-  context = await newContext(browser, colorScheme)
-  page = await context.newPage()
-  problems = watchPage(page)
   calls = []
-  page.on('request', (r) => {
-    const m = /\/api\/call\/([\w.]+)/.exec(r.url())
-    if (m) calls.push(m[1]!)
-  })
-  await page.goto(server.url)
-  await page.locator('[data-testid="status-connection"][data-status="connected"]').waitFor({ timeout: 15_000 })
-  await page.getByTestId('nav-cortex').click()
-  await expect.poll(() => page.getByTestId('view-heading').textContent()).toBe('Cortex')
+  const onPage = (p: Page): void => {
+    p.on('request', (r) => {
+      const m = /\/api\/call\/([\w.]+)/.exec(r.url())
+      if (m) calls.push(m[1]!)
+    })
+  }
+  ;({ context, page, problems } = await openTab(browser, server, { colorScheme, heading: false, onPage }))
+  await gotoView(page, 'cortex', 'Cortex')
   // First frame drawn with the meshes.
   await page.getByTestId('cortex-timing').waitFor({ timeout: 60_000 })
-}
-
-async function call<T>(method: string, params: unknown): Promise<T> {
-  const res = await fetch(`${server.origin}/api/call/${method}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(params)
-  })
-  const body = (await res.json()) as { ok: boolean; value: T; error?: { message: string } }
-  if (!body.ok) throw new Error(`${method}: ${body.error?.message}`)
-  return body.value
 }
 
 function f32(b64: string): Float32Array {
@@ -286,7 +273,7 @@ describe('cortex view', () => {
     await canvas.click({ position: { x: probe!.x, y: probe!.y } })
     await page.mouse.move(box.x - 20, box.y - 20)
     await expect.poll(() => readout.getAttribute('data-value')).toBe('0')
-    expect(problems.errors, problems.errors.join('\n')).toEqual([])
+    expectNoPageErrors(problems)
   })
 
   test('a vertex-count mismatch is a clear error; the view in the dark theme', async () => {
@@ -356,7 +343,7 @@ describe('cortex view', () => {
     const err = page.getByTestId('cortex-overlay-error')
     await err.waitFor()
     expect(await err.textContent()).toMatch(/642 values for the left hemisphere.*10,242 vertices/)
-    expect(problems.errors, problems.errors.join('\n')).toEqual([])
+    expectNoPageErrors(problems)
   })
   test('a map added with p-values: the FDR q<0.05 toggle hides non-significant vertices with a uniform only', async () => {
     // p-values of a z-like statistic: small where |value| is large, NaN outside the brain.
@@ -416,7 +403,7 @@ describe('cortex view', () => {
       await screenshot(page, 'cortex-fdr-light')
       await page.getByTestId('cortex-mask').uncheck()
       await expect.poll(colourful).toBeGreaterThan(before * 0.95)
-      expect(problems.errors, problems.errors.join('\n')).toEqual([])
+      expectNoPageErrors(problems)
     } finally {
       rmSync(tmp, { recursive: true, force: true })
     }
@@ -472,6 +459,6 @@ describe('cortex view', () => {
     expect(r.vertices).toBe(163842)
     await screenshot(page, 'cortex-fsaverage-sized-light')
     expect(r.firstFrameMs).toBeGreaterThan(0)
-    expect(problems.errors, problems.errors.join('\n')).toEqual([])
+    expectNoPageErrors(problems)
   })
 })

@@ -17,6 +17,7 @@ import {
   type PageProblems,
   type ServerHandle
 } from './harness'
+import { expectNoPageErrors, waitConnected } from './page'
 
 let server: ServerHandle
 let browser: Browser
@@ -42,7 +43,7 @@ afterAll(async () => {
 describe('the demo study in the UI', () => {
   test('an empty workspace offers the demo; the quick demo runs to its results and self-checks', async () => {
     await page.goto(server.url)
-    await page.locator('[data-testid="status-connection"][data-status="connected"]').waitFor({ timeout: 15_000 })
+    await waitConnected(page)
     const card = page.getByTestId('demo-card')
     await card.waitFor()
     await screenshot(page, 'demo-offer')
@@ -63,7 +64,7 @@ describe('the demo study in the UI', () => {
     const report = await page.locator('[data-testid="demo-result"] code').textContent()
     expect(report && existsSync(report)).toBe(true)
     await screenshot(page, 'demo-done')
-    expect(problems.errors, problems.errors.join('\n')).toEqual([])
+    expectNoPageErrors(problems)
   }, 600_000)
 
   test('the demo subject, its models and its cortex map are in the other views', async () => {
@@ -76,6 +77,6 @@ describe('the demo study in the UI', () => {
     await page.getByTestId('nav-cortex').click()
     await expect.poll(() => page.locator('body').textContent(), { timeout: 30_000 }).toContain('encoding r')
     await screenshot(page, 'demo-cortex')
-    expect(problems.errors, problems.errors.join('\n')).toEqual([])
+    expectNoPageErrors(problems)
   }, 120_000)
 })

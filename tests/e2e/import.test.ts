@@ -13,13 +13,12 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import {
   ensureRendererBuilt,
   launchBrowser,
-  newContext,
   screenshot,
   startServer,
-  watchPage,
   type PageProblems,
   type ServerHandle
 } from './harness'
+import { apiCall, canvasColours, expectNoPageErrors, gotoView, openTab } from './page'
 import { GRID, VOLUMES, writeMiniDs003720 } from '../helpers/mini-bids'
 
 let dir: string
@@ -56,22 +55,8 @@ afterEach(async () => {
 })
 
 async function openApp(colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
-  context = await newContext(browser, colorScheme)
-  page = await context.newPage()
-  problems = watchPage(page)
-  await page.goto(server.url)
-  await page.getByTestId('view-heading').waitFor()
-  await page.locator('[data-testid="status-connection"][data-status="connected"]').waitFor({ timeout: 15_000 })
+  ;({ context, page, problems } = await openTab(browser, server, { colorScheme }))
   return page
-}
-
-async function gotoView(name: string, title: string): Promise<void> {
-  await page.getByTestId(`nav-${name}`).click()
-  await expect.poll(() => page.getByTestId('view-heading').textContent()).toBe(title)
-}
-
-function expectNoPageErrors(): void {
-  expect(problems.errors, problems.errors.join('\n')).toEqual([])
 }
 
 async function preview(path: string): Promise<void> {
@@ -79,17 +64,6 @@ async function preview(path: string): Promise<void> {
   await page.getByTestId('import-preview').click()
   await page.getByTestId('preview-summary').waitFor({ timeout: 30_000 })
   await expect.poll(() => page.getByTestId('preview-summary').locator('code').first().textContent()).toBe(path)
-}
-
-/** Distinct colours drawn on the slice canvas: 1 when blank; background, brain and mask outline make 3. */
-function canvasColours(): Promise<number> {
-  return page.getByTestId('slice-canvas').evaluate((el) => {
-    const c = el as HTMLCanvasElement
-    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data
-    const seen = new Set<number>()
-    for (let i = 0; i < data.length; i += 4) seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2])
-    return seen.size
-  })
 }
 
 /** The red channel of the canvas pixel at (fx, fy), fractions of its width and height. */
@@ -115,20 +89,20 @@ async function clickCell(r: number, c: number): Promise<void> {
 describe('import and inspect a BIDS data set', () => {
   test('the import view starts empty and explains itself; the browser face has no folder dialog', async () => {
     await openApp()
-    await gotoView('import', 'Import')
+    await gotoView(page, 'import', 'Import')
     await page.getByTestId('import-empty').waitFor()
     expect(await page.getByTestId('not-built').count()).toBe(0)
     expect(await page.getByTestId('nav-import').locator('.tag').count()).toBe(0)
     expect(await page.getByTestId('import-pick').count()).toBe(0)
     expect(await page.getByTestId('workspace-path').textContent()).toBe(server.workspace)
-    await gotoView('subjects', 'Subjects & runs')
+    await gotoView(page, 'subjects', 'Subjects & runs')
     await page.getByTestId('subjects-empty').waitFor()
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 
   test('preview, import with progress, then the runs, a slice and a voxel time series', async () => {
     await openApp('light')
-    await gotoView('import', 'Import')
+    await gotoView(page, 'import', 'Import')
     await preview(good)
     const runs = page.getByTestId('preview-run')
     expect(await runs.count()).toBe(3)
@@ -182,7 +156,7 @@ describe('import and inspect a BIDS data set', () => {
     expect(await canvas.getAttribute('data-index')).toBe(String(Math.floor(GRID[2] / 2)))
     expect(Number(await canvas.getAttribute('data-rows'))).toBe(GRID[1])
     expect(Number(await canvas.getAttribute('data-cols'))).toBe(GRID[0])
-    await expect.poll(canvasColours).toBeGreaterThan(2)
+    await expect.poll(() => canvasColours(page.getByTestId('slice-canvas'))).toBeGreaterThan(2)
     // The synthetic brain is bright in the middle of the slice, the background dark in its corner.
     expect(await canvasGray(0.5, 0.5)).toBeGreaterThan(200)
     expect(await canvasGray(0.02, 0.02)).toBeLessThan(30)
@@ -220,18 +194,18 @@ describe('import and inspect a BIDS data set', () => {
     await expect.poll(() => canvas.getAttribute('data-axis')).toBe('sagittal')
     expect(Number(await canvas.getAttribute('data-cols'))).toBe(GRID[1])
     expect(Number(await canvas.getAttribute('data-rows'))).toBe(GRID[2])
-    await expect.poll(canvasColours).toBeGreaterThan(2)
+    await expect.poll(() => canvasColours(page.getByTestId('slice-canvas'))).toBeGreaterThan(2)
     await clickCell(5, 9) // row 5 -> z = 12 - 1 - 5 = 6, column 9 -> y = 9, x = the slice (8)
     await expect.poll(() => page.getByTestId('timeseries-voxel').textContent()).toBe('[8, 9, 6]')
     await expect.poll(() => page.getByTestId('timeseries-path').getAttribute('data-points')).toBe(String(VOLUMES))
     await page.getByTestId('mask-overlay').selectOption('tint')
-    await expect.poll(canvasColours).toBeGreaterThan(2)
-    expectNoPageErrors()
+    await expect.poll(() => canvasColours(page.getByTestId('slice-canvas'))).toBeGreaterThan(2)
+    expectNoPageErrors(problems)
   })
 
   test('preprocessing from the import view makes 80 train rows', async () => {
     await openApp('light')
-    await gotoView('import', 'Import')
+    await gotoView(page, 'import', 'Import')
     const panel = page.getByTestId('preprocess-panel')
     await expect.poll(() => panel.getByTestId('pp-subject').inputValue()).toBe('sub-001')
     expect(await panel.getByTestId('pp-shift').inputValue()).toBe('3')
@@ -247,12 +221,12 @@ describe('import and inspect a BIDS data set', () => {
     expect(await row.textContent()).toContain('detrend median:240')
     await panel.scrollIntoViewIfNeeded()
     await screenshot(page, 'import-preprocessed-light')
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 
   test('a data set with a broken sidecar TR fails, naming the file, and imports nothing', async () => {
     await openApp('light')
-    await gotoView('import', 'Import')
+    await gotoView(page, 'import', 'Import')
     await preview(bad)
     // The preview already says which run is wrong and why.
     const broken = page.locator('[data-testid="preview-run"][data-task="Training"][data-run="2"]')
@@ -267,34 +241,28 @@ describe('import and inspect a BIDS data set', () => {
     expect(await error.textContent()).toContain('Nothing was imported')
     expect(await fetchRunsCount()).toBe(runsBefore)
     await screenshot(page, 'import-failed-light')
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 
   test('both themes: the import view and a run with its time series', async () => {
     await openApp('dark')
     expect(await page.locator('html').getAttribute('data-theme')).toBe('dark')
-    await gotoView('import', 'Import')
+    await gotoView(page, 'import', 'Import')
     await preview(good)
     await screenshot(page, 'import-preview-dark')
-    await gotoView('subjects', 'Subjects & runs')
+    await gotoView(page, 'subjects', 'Subjects & runs')
     await expect.poll(() => page.getByTestId('run-row').count(), { timeout: 15_000 }).toBe(3)
     await page.locator('[data-testid="run-row"][data-task="Test"]').click()
     await page.getByTestId('slice-canvas').waitFor()
-    await expect.poll(canvasColours).toBeGreaterThan(2)
+    await expect.poll(() => canvasColours(page.getByTestId('slice-canvas'))).toBeGreaterThan(2)
     await clickCell(9, 8)
     await page.getByTestId('timeseries-path').waitFor({ timeout: 15_000 })
     await page.getByTestId('timeseries').scrollIntoViewIfNeeded()
     await screenshot(page, 'subjects-run-dark')
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 })
 
 async function fetchRunsCount(): Promise<number> {
-  const r = await fetch(`${server.origin}/api/call/catalogue.counts`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
-    body: '{}'
-  })
-  const body = (await r.json()) as { value: { runs: number } }
-  return body.value.runs
+  return (await apiCall<{ runs: number }>(server, 'catalogue.counts')).runs
 }

@@ -26,6 +26,7 @@ import {
   type PageProblems,
   type ServerHandle
 } from './harness'
+import { apiOf, electronBridgeScript, expectNoPageErrors, gotoView, openTab } from './page'
 import { writeMiniDs003720 } from '../helpers/mini-bids'
 
 const SR = 22050
@@ -47,6 +48,8 @@ let problems: PageProblems
 let stimuli: StimulusInfo[]
 /** The stimulus whose track in gtzanMore is not audio. */
 let corrupt: StimulusInfo
+
+const api = apiOf(() => server)
 
 /** A deterministic genre-styled signal: a pitched tone with the genre's tempo, an overtone, a little noise. */
 function synth(genre: string, track: number, seconds: number): Float32Array {
@@ -169,33 +172,12 @@ afterEach(async () => {
   context = null
 })
 
-async function api<T>(method: string, params: unknown = {}): Promise<T> {
-  const r = await fetch(`${server.origin}/api/call/${method}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(params)
-  })
-  const body = (await r.json()) as { ok: boolean; value: T; error?: { message: string } }
-  if (!body.ok) throw new Error(`${method}: ${body.error?.message}`)
-  return body.value
-}
-
 async function openMusic(colorScheme: 'light' | 'dark' = 'light', tab = 'stimuli'): Promise<Page> {
-  context = await newContext(browser, colorScheme)
-  page = await context.newPage()
-  problems = watchPage(page)
-  await page.goto(server.url)
-  await page.getByTestId('view-heading').waitFor()
-  await page.locator('[data-testid="status-connection"][data-status="connected"]').waitFor({ timeout: 15_000 })
-  await page.getByTestId('nav-music').click()
-  await expect.poll(() => page.getByTestId('view-heading').textContent()).toBe('Music')
+  ;({ context, page, problems } = await openTab(browser, server, { colorScheme }))
+  await gotoView(page, 'music', 'Music')
   if (tab !== 'stimuli') await page.getByTestId(`music-tab-${tab}`).click()
   await page.getByTestId(`music-panel-${tab}`).waitFor()
   return page
-}
-
-function expectNoPageErrors(): void {
-  expect(problems.errors, problems.errors.join('\n')).toEqual([])
 }
 
 describe('music: stimuli, feature sets, libraries', () => {
@@ -261,7 +243,7 @@ describe('music: stimuli, feature sets, libraries', () => {
     await row.getByTestId('stimulus-play').focus()
     await page.keyboard.press('Enter')
     await expect.poll(() => audio.evaluate((el) => (el as HTMLAudioElement).paused)).toBe(true)
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 
   test('attach audio from the UI: progress, then what is missing and why', async () => {
@@ -302,7 +284,7 @@ describe('music: stimuli, feature sets, libraries', () => {
     await expect.poll(() => page.locator('[data-testid="stimulus-row"][data-audio="true"]').count()).toBe(after)
     await job.scrollIntoViewIfNeeded()
     await screenshot(page, 'music-attach-light')
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 
   test('compute a feature set from the UI with progress, and read its details', async () => {
@@ -365,7 +347,7 @@ describe('music: stimuli, feature sets, libraries', () => {
     await page.keyboard.press('Enter')
     await expect.poll(() => detail.locator('h2').textContent()).toContain('seeded-whole')
     expect(await detail.getByTestId('detail-windows').textContent()).toBe('1')
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 
   test('a long computation shows progress and can be cancelled, leaving no feature set', async () => {
@@ -392,7 +374,7 @@ describe('music: stimuli, feature sets, libraries', () => {
     expect(await page.getByTestId('feature-set-row').count()).toBe(before.length)
     // The form is free again.
     expect(await page.getByTestId('compute-start').isDisabled()).toBe(false)
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 
   test('add a library from the UI: items paged, the unreadable file listed with its error', async () => {
@@ -444,7 +426,7 @@ describe('music: stimuli, feature sets, libraries', () => {
     await expect
       .poll(() => card.getByTestId('job-result').textContent(), { timeout: 15_000 })
       .toBe('ui-lib: 4 files · 3 embedded · 0 unchanged · 1 unreadable')
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 
   test('a library larger than a page is paged through, with the keyboard too', async () => {
@@ -472,7 +454,7 @@ describe('music: stimuli, feature sets, libraries', () => {
     await detail.getByTestId('items-prev').click()
     await expect.poll(() => detail.getByTestId('items-range').textContent()).toBe(`1–50 of ${MANY}`)
     expect(await detail.getByTestId('library-unreadable').count()).toBe(0)
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 
   test('a folder that does not exist fails naming it, and changes nothing', async () => {
@@ -490,42 +472,14 @@ describe('music: stimuli, feature sets, libraries', () => {
     expect(await api<LibraryInfo[]>('library.list')).toEqual(before)
     await job.scrollIntoViewIfNeeded()
     await screenshot(page, 'music-library-failed-light')
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 
   test('where the face has a folder dialog, "Choose folder…" fills the path', async () => {
-    // The Electron preload's bridge, carried over HTTP as in ui.test.ts; the native dialog itself is
+    // The Electron preload's bridge, carried over HTTP (electronBridgeScript); the native dialog itself is
     // Electron's (src-main/app), so here it answers with a chosen folder the way dialog.showOpenDialog does.
     context = await newContext(browser)
-    await context.addInitScript(`(() => {
-      if (location.protocol !== 'http:') return
-      const token = ${JSON.stringify(server.token)}
-      const chosen = ${JSON.stringify(libUi)}
-      const handlers = new Map()
-      const ws = new WebSocket('ws://' + location.host + '/api/events?token=' + token)
-      ws.onmessage = (e) => {
-        const m = JSON.parse(String(e.data))
-        for (const h of handlers.get(m.event) ?? []) h(m.payload)
-      }
-      window.b2mBridge = {
-        async call(method, params) {
-          if (method === 'app.pickFolder') return { ok: true, value: { path: chosen } }
-          const r = await fetch('/api/call/' + method, {
-            method: 'POST',
-            headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' },
-            body: JSON.stringify(params)
-          })
-          const body = await r.json()
-          if (method === 'app.info' && body.ok) body.value.canPickFolders = true
-          return body
-        },
-        on(event, h) {
-          if (!handlers.has(event)) handlers.set(event, new Set())
-          handlers.get(event).add(h)
-          return () => handlers.get(event).delete(h)
-        }
-      }
-    })()`)
+    await context.addInitScript(electronBridgeScript(server.token, { pickFolder: libUi }))
     page = await context.newPage()
     problems = watchPage(page)
     await page.goto(server.url)
@@ -538,7 +492,7 @@ describe('music: stimuli, feature sets, libraries', () => {
     await page.getByTestId('music-tab-stimuli').click()
     await page.getByTestId('attach-folder-pick').click()
     await expect.poll(() => page.getByTestId('attach-folder').inputValue()).toBe(libUi)
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 
   test('both themes: every tab, and the tabs answer the keyboard', async () => {
@@ -563,6 +517,6 @@ describe('music: stimuli, feature sets, libraries', () => {
     // A reload keeps the tab (it is in the URL).
     await page.reload()
     await page.getByTestId('music-panel-libraries').waitFor()
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 })

@@ -16,13 +16,12 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
 import {
   ensureRendererBuilt,
   launchBrowser,
-  newContext,
   screenshot,
   startServer,
-  watchPage,
   type PageProblems,
   type ServerHandle
 } from './harness'
+import { apiOf, canvasColours, expectNoPageErrors, gotoView, openTab } from './page'
 import { seedDecodeWorkspace, type DecodeSeed } from '../helpers/decode-seed'
 import type { ClipInfo, LibraryItem, ListeningResult } from '../../src-preload/api'
 
@@ -39,16 +38,7 @@ let clips: ClipInfo[]
 let items: LibraryItem[]
 
 /** A call on the running server, as the browser face makes it. */
-async function api<T>(method: string, params: unknown = {}): Promise<T> {
-  const res = await fetch(`${server.origin}/api/call/${method}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${server.token}` },
-    body: JSON.stringify(params)
-  })
-  const body = (await res.json()) as { ok: boolean; value?: T; error?: { message: string } }
-  if (!body.ok) throw new Error(`${method}: ${body.error?.message}`)
-  return body.value as T
-}
+const api = apiOf(() => server)
 
 beforeAll(async () => {
   ensureRendererBuilt()
@@ -74,13 +64,8 @@ afterEach(async () => {
 })
 
 async function openDecode(colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
-  context = await newContext(browser, colorScheme)
-  page = await context.newPage()
-  problems = watchPage(page)
-  await page.goto(server.url)
-  await page.locator('[data-testid="status-connection"][data-status="connected"]').waitFor({ timeout: 15_000 })
-  await page.getByTestId('nav-decode').click()
-  await expect.poll(() => page.getByTestId('view-heading').textContent()).toBe('Decode & playback')
+  ;({ context, page, problems } = await openTab(browser, server, { colorScheme, heading: false }))
+  await gotoView(page, 'decode', 'Decode & playback')
   await panel().waitFor()
   await expect.poll(() => panel().getAttribute('data-ready'), { timeout: 30_000 }).toBe('true')
   return page
@@ -88,21 +73,6 @@ async function openDecode(colorScheme: 'light' | 'dark' = 'light'): Promise<Page
 
 const panel = (): Locator => page.getByTestId('ab-panel')
 const attr = async (name: string): Promise<number> => Number(await panel().getAttribute(name))
-
-function expectNoPageErrors(): void {
-  expect(problems.errors, problems.errors.join('\n')).toEqual([])
-}
-
-/** Distinct colours drawn on a canvas: 1 when blank. */
-function canvasColours(testid: string): Promise<number> {
-  return page.getByTestId(testid).evaluate((el) => {
-    const c = el as HTMLCanvasElement
-    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data
-    const seen = new Set<number>()
-    for (let i = 0; i < data.length; i += 4) seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2])
-    return seen.size
-  })
-}
 
 async function seekTo(seconds: number): Promise<void> {
   await page.getByTestId('ab-seek').evaluate((el, v) => {
@@ -165,8 +135,10 @@ describe('Decode & playback', () => {
 
     // Both figures draw: a waveform and a viridis log-mel spectrogram each.
     for (const side of ['a', 'b']) {
-      await expect.poll(() => canvasColours(`figure-${side}-spectrogram`), { timeout: 15_000 }).toBeGreaterThan(50)
-      await expect.poll(() => canvasColours(`figure-${side}-waveform`)).toBeGreaterThan(1)
+      await expect
+        .poll(() => canvasColours(page.getByTestId(`figure-${side}-spectrogram`)), { timeout: 15_000 })
+        .toBeGreaterThan(50)
+      await expect.poll(() => canvasColours(page.getByTestId(`figure-${side}-waveform`))).toBeGreaterThan(1)
     }
     const duration = await attr('data-duration')
     expect(duration).toBeGreaterThan(10)
@@ -254,7 +226,7 @@ describe('Decode & playback', () => {
     expect(await attr('data-position')).toBe(held)
 
     await screenshot(page, 'playback-light')
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 
   test('A/B is level-matched: the louder side is brought down to the quieter one (BS.1770, as ffmpeg measures)', async () => {
@@ -288,7 +260,7 @@ describe('Decode & playback', () => {
     expect(measured.quiet!.ga).toBeLessThan(0.9)
     expect(measured.quiet!.gb).toBe(1)
     expect(await page.getByTestId('ab-gain-a').textContent()).toMatch(/^−?-?\d+\.\d dB$/)
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 
   test('a clip whose audio vanished from disk says so, naming the file', async () => {
@@ -417,6 +389,6 @@ describe('Decode & playback', () => {
     })
     await result.scrollIntoViewIfNeeded()
     await screenshot(page, 'playback-listening-result-dark')
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 })

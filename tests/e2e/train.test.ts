@@ -21,13 +21,12 @@ import { Workspace } from '../../src-main/workspace'
 import {
   ensureRendererBuilt,
   launchBrowser,
-  newContext,
   screenshot,
   startServer,
-  watchPage,
   type PageProblems,
   type ServerHandle
 } from './harness'
+import { apiOf, expectNoPageErrors, gotoView, openTab } from './page'
 
 let dir: string
 let server: ServerHandle
@@ -39,18 +38,8 @@ let decoder: ModelDetail
 let encoder: ModelDetail
 /** The seeded preprocessing with FIR delays [1, 2]. */
 let fir: { id: number }
-
 /** A method of the API, called the way the browser face's transport calls it. */
-async function call<T>(method: string, params: unknown): Promise<T> {
-  const res = await fetch(`${server.origin}/api/call/${method}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(params)
-  })
-  const body = (await res.json()) as { ok: boolean; value: T; error?: { message: string } }
-  if (!body.ok) throw new Error(`${method}: ${body.error?.message}`)
-  return body.value
-}
+const call = apiOf(() => server)
 
 beforeAll(async () => {
   ensureRendererBuilt()
@@ -99,22 +88,8 @@ afterEach(async () => {
 })
 
 async function openApp(colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
-  context = await newContext(browser, colorScheme)
-  page = await context.newPage()
-  problems = watchPage(page)
-  await page.goto(server.url)
-  await page.getByTestId('view-heading').waitFor()
-  await page.locator('[data-testid="status-connection"][data-status="connected"]').waitFor({ timeout: 15_000 })
+  ;({ context, page, problems } = await openTab(browser, server, { colorScheme }))
   return page
-}
-
-async function gotoView(name: string, title: string): Promise<void> {
-  await page.getByTestId(`nav-${name}`).click()
-  await expect.poll(() => page.getByTestId('view-heading').textContent()).toBe(title)
-}
-
-function expectNoPageErrors(): void {
-  expect(problems.errors, problems.errors.join('\n')).toEqual([])
 }
 
 async function selectModel(id: number): Promise<Locator> {
@@ -153,7 +128,7 @@ describe('train and evaluate', () => {
 
   test('the train view lists the models and draws a decoder’s and an encoder’s figures', async () => {
     await openApp('light')
-    await gotoView('train', 'Train')
+    await gotoView(page, 'train', 'Train')
     expect(await page.getByTestId('not-built').count()).toBe(0)
     expect(await page.getByTestId('nav-train').locator('.tag').count()).toBe(0)
     await expect.poll(() => page.getByTestId('model-row').count(), { timeout: 15_000 }).toBe(2)
@@ -194,12 +169,12 @@ describe('train and evaluate', () => {
     await expect
       .poll(() => page.getByTestId('cortex-map-a').inputValue(), { timeout: 15_000 })
       .toBe(String(encoder.mapId))
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 
   test('a training started from the form shows its progress to completion, then its figures', async () => {
     await openApp('light')
-    await gotoView('train', 'Train')
+    await gotoView(page, 'train', 'Train')
     await expect.poll(() => page.getByTestId('model-row').count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(2)
     const before = await page.getByTestId('model-row').count()
     await page.getByTestId('train-direction-encoding').check()
@@ -267,12 +242,12 @@ describe('train and evaluate', () => {
     await expect.poll(() => page.getByTestId('model-row').count()).toBe(before)
     const left = await call<ModelInfo[]>('models.list', {})
     expect(left.some((m) => m.id === id)).toBe(false)
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   }, 300_000)
 
   test('a training can be cancelled from the view; nothing of it is kept', async () => {
     await openApp('light')
-    await gotoView('train', 'Train')
+    await gotoView(page, 'train', 'Train')
     await expect.poll(() => page.getByTestId('model-row').count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(2)
     const before = (await call<ModelInfo[]>('models.list', {})).length
     // A long one: 200 alphas and 10 folds over every voxel.
@@ -287,13 +262,13 @@ describe('train and evaluate', () => {
     expect(await job.textContent()).toContain('Cancelled: no model was saved.')
     expect(await page.getByTestId('train-start').isDisabled()).toBe(false)
     expect((await call<ModelInfo[]>('models.list', {})).length).toBe(before)
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   }, 120_000)
 
   test('the evaluation view: accuracy against chance and oracle, per clip, per genre, the matrix, exports', async () => {
     const ev = decoder.evaluation!
     await openApp('light')
-    await gotoView('evaluation', 'Evaluation')
+    await gotoView(page, 'evaluation', 'Evaluation')
     await expect
       .poll(() => page.getByTestId('evaluation-model').inputValue(), { timeout: 15_000 })
       .toBe(String(decoder.id))
@@ -369,13 +344,13 @@ describe('train and evaluate', () => {
     await page.evaluate(() => window.scrollTo(0, 0))
     await page.locator('.main').evaluate((el) => el.scrollTo(0, 0))
     await screenshot(page, 'evaluation-decoder-light')
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 
   test('both themes: train and evaluation in dark', async () => {
     await openApp('dark')
     expect(await page.locator('html').getAttribute('data-theme')).toBe('dark')
-    await gotoView('train', 'Train')
+    await gotoView(page, 'train', 'Train')
     await selectModel(decoder.id)
     await expect.poll(() => page.getByTestId('chart-cv-point').count()).toBe(decoder.alphas.length)
     await screenshot(page, 'train-models-dark')
@@ -391,6 +366,6 @@ describe('train and evaluate', () => {
     await page.getByTestId('heatmap-cell').nth(0).hover()
     await page.getByTestId('heatmap-value').waitFor()
     await screenshot(page, 'evaluation-matrix-dark')
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 })

@@ -11,6 +11,7 @@ import {
   type PageProblems,
   type ServerHandle
 } from './harness'
+import { electronBridgeScript, expectNoPageErrors, gotoView as goto, openTab, waitConnected } from './page'
 
 const VIEWS = [
   { name: 'import', title: 'Import' },
@@ -47,27 +48,14 @@ afterEach(async () => {
 
 /** A fresh tab on the app, opened the way a user does: with the token URL `b2m serve` printed. */
 async function openApp(colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
-  context = await newContext(browser, colorScheme)
-  page = await context.newPage()
-  problems = watchPage(page)
-  await page.goto(server.url)
-  await page.getByTestId('view-heading').waitFor()
-  await expectConnected()
+  ;({ context, page, problems } = await openTab(browser, server, { colorScheme }))
   return page
 }
 
-async function expectConnected(): Promise<void> {
-  await page.locator('[data-testid="status-connection"][data-status="connected"]').waitFor({ timeout: 15_000 })
-}
-
+/** Here a view also owns its address: #/name. */
 async function gotoView(name: string, title: string): Promise<void> {
-  await page.getByTestId(`nav-${name}`).click()
-  await expect.poll(() => page.getByTestId('view-heading').textContent()).toBe(title)
+  await goto(page, name, title)
   expect(new URL(page.url()).hash).toBe(`#/${name}`)
-}
-
-function expectNoPageErrors(): void {
-  expect(problems.errors, problems.errors.join('\n')).toEqual([])
 }
 
 /** Starts a benchmark from the form and returns the new job's card. */
@@ -143,8 +131,8 @@ describe('browser face', () => {
     // A reload (no token in the URL now) still works.
     await page.reload()
     await page.getByTestId('view-heading').waitFor()
-    await expectConnected()
-    expectNoPageErrors()
+    await waitConnected(page)
+    expectNoPageErrors(problems)
   })
 
   test('every view opens from the sidebar, in both themes, without errors', async () => {
@@ -177,7 +165,7 @@ describe('browser face', () => {
     await page.getByTestId('subjects-empty').waitFor()
     await gotoView('import', 'Import')
     expect(await page.getByTestId('workspace-path').textContent()).toBe(server.workspace)
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 
   test('a long benchmark shows progress and can be cancelled', async () => {
@@ -204,7 +192,7 @@ describe('browser face', () => {
     await expect.poll(() => job.getByTestId('job-state').textContent()).toContain('cancelled')
     expect(await job.getByTestId('job-cancel').count()).toBe(0)
     expect(Number(await job.getByTestId('job-progress').getAttribute('data-progress'))).toBeLessThan(1)
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 
   test('a short benchmark succeeds, with its result and log', async () => {
@@ -226,7 +214,7 @@ describe('browser face', () => {
     await expect.poll(() => page.getByTestId('job-row').count()).toBe(before + 1)
     const verify = page.locator('[data-testid="job-row"][data-kind="workspace.verify"]').first()
     await expect.poll(() => verify.getAttribute('data-state'), { timeout: 60_000 }).toBe('succeeded')
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 
   test('the status bar shows the compute device, workspace, counts, face and link', async () => {
@@ -237,7 +225,7 @@ describe('browser face', () => {
     expect(await page.getByTestId('status-face').getAttribute('data-face')).toBe('browser')
     await expect.poll(() => page.getByTestId('status-counts').textContent()).toMatch(/\d+ jobs?/)
     expect(await page.getByTestId('status-connection').textContent()).toContain('Connected')
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 
   test('the theme follows the system until toggled, and the choice persists', async () => {
@@ -256,38 +244,13 @@ describe('browser face', () => {
     await page.getByTestId('theme-toggle').click()
     expect(await html.getAttribute('data-theme')).toBe('dark')
     expect(await bg()).toBe(darkBg)
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 
   test('the same UI runs over an Electron-style bridge (window.b2mBridge)', async () => {
     context = await newContext(browser)
-    // Stand-in for the preload's contextBridge: the raw {ok,value}|{ok,error} bridge, carried over HTTP.
-    // (A string, not a function: the test transform would add helpers the page does not have.)
-    await context.addInitScript(`(() => {
-      if (location.protocol !== 'http:') return // also runs on about:blank
-      const token = ${JSON.stringify(server.token)}
-      const handlers = new Map()
-      const ws = new WebSocket('ws://' + location.host + '/api/events?token=' + token)
-      ws.onmessage = (e) => {
-        const m = JSON.parse(String(e.data))
-        for (const h of handlers.get(m.event) ?? []) h(m.payload)
-      }
-      window.b2mBridge = {
-        async call(method, params) {
-          const r = await fetch('/api/call/' + method, {
-            method: 'POST',
-            headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' },
-            body: JSON.stringify(params)
-          })
-          return r.json()
-        },
-        on(event, h) {
-          if (!handlers.has(event)) handlers.set(event, new Set())
-          handlers.get(event).add(h)
-          return () => handlers.get(event).delete(h)
-        }
-      }
-    })()`)
+    // Stand-in for the preload's contextBridge (see electronBridgeScript).
+    await context.addInitScript(electronBridgeScript(server.token))
     page = await context.newPage()
     problems = watchPage(page)
     await page.goto(server.url)
@@ -298,7 +261,7 @@ describe('browser face', () => {
     await gotoView('jobs', 'Jobs')
     const job = await startBenchmark(64, 3)
     await expect.poll(() => job.getAttribute('data-state'), { timeout: 60_000 }).toBe('succeeded')
-    expectNoPageErrors()
+    expectNoPageErrors(problems)
   })
 
   test('a dropped event stream is shown and retried', async () => {
@@ -307,7 +270,7 @@ describe('browser face', () => {
       context = await newContext(browser)
       page = await context.newPage()
       await page.goto(other.url)
-      await page.locator('[data-testid="status-connection"][data-status="connected"]').waitFor({ timeout: 15_000 })
+      await waitConnected(page)
       await other.stop()
       // (The browser logs the refused connections: expected here, so errors are not asserted.)
       await page.locator('[data-testid="status-connection"][data-status="reconnecting"]').waitFor({ timeout: 15_000 })

@@ -12,6 +12,7 @@ import { generateClipsJob } from './generate-clips'
 import { trainDecoderJob, trainEncodingJob } from './train'
 import { demoRunJob } from './demo-run'
 import { decodeRetrieveJob, reportWriteJob } from './pipeline'
+import { evalGenresJob, evalPermutationJob } from './evaluation'
 
 /** Every job kind of the contract, mapped to the code a worker runs for it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -29,5 +30,7 @@ export const JOB_IMPLS: Record<JobKind, JobImpl<any, unknown>> = {
   'train.encoding': trainEncodingJob,
   'demo.run': demoRunJob,
   'decode.retrieve': decodeRetrieveJob,
-  'report.write': reportWriteJob
+  'report.write': reportWriteJob,
+  'eval.genres': evalGenresJob,
+  'eval.permutation': evalPermutationJob
 }
