@@ -11,6 +11,7 @@ import { B2mError } from '../common/errors'
 import { cutExcerpt, encodeWav, gtzanName, parseWav } from '../formats/audio'
 import { BuiltinExtractor } from '../features'
 import { type DemoDesign } from './design'
+import { renderInPool } from './render-pool'
 import { GENRES, renderClip } from './synth'
 
 export const STIMULUS_SAMPLE_RATE = 22050
@@ -54,6 +55,58 @@ const README = [
   ''
 ].join('\n')
 
+/** One clip's work, the same in the main thread and in a render worker. */
+export interface StimulusTask {
+  genre: string
+  seed: number
+  track: number
+  trackSeconds: number
+  start: number
+  end: number
+  tr: number
+  trsPerClip: number
+  /** Only for messages. */
+  path: string
+}
+
+export interface StimulusRender {
+  wav: Uint8Array
+  embedding: Float32Array
+  loudness: Float32Array
+}
+
+/**
+ * Renders a clip's original track as 16-bit WAV, then describes the excerpt exactly as the pipeline will
+ * cut it from that file: its built-in embedding and its loudness per TR.
+ */
+export function renderStimulus(t: StimulusTask, extractor: BuiltinExtractor): StimulusRender {
+  const rendered = renderClip({
+    genre: t.genre,
+    seed: t.seed,
+    seconds: t.trackSeconds,
+    sampleRate: STIMULUS_SAMPLE_RATE
+  })
+  const wav = encodeWav({ sampleRate: rendered.sampleRate, channels: [rendered.samples] })
+  // what the pipeline will read: the 16-bit samples, cut and normalised as ds003720 did
+  const audio = parseWav(wav, t.path)
+  const excerpt = cutExcerpt(audio, t.start, t.end, { file: t.path })
+  const x = excerpt.channels[0]
+  const emb = extractor.embedWindowsSync(x)
+  if (emb.times.length !== 1 || emb.dim !== extractor.dim)
+    throw new B2mError('internal', `embedding of ${t.path}: ${emb.times.length} windows of ${emb.dim}`)
+  const loudness = new Float32Array(t.trsPerClip)
+  const perTr = Math.round(t.tr * excerpt.sampleRate)
+  for (let k = 0; k < t.trsPerClip; k++) {
+    let s = 0
+    const a = k * perTr
+    const b = Math.min(x.length, a + perTr)
+    for (let i = a; i < b; i++) s += x[i] * x[i]
+    const rms = Math.sqrt(s / Math.max(1, b - a))
+    loudness[k] = 20 * Math.log10(Math.max(rms, 1e-5))
+  }
+  return { wav, embedding: emb.data, loudness }
+}
+
 export async function writeStimuli(dir: string, design: DemoDesign, opts: StimuliOptions = {}): Promise<StimuliResult> {
   for (const g of GENRES) mkdirSync(join(dir, 'genres', g), { recursive: true })
   writeFileSync(join(dir, 'README.txt'), README)
@@ -68,41 +121,35 @@ export async function writeStimuli(dir: string, design: DemoDesign, opts: Stimul
   const trsPerClip = Math.round(design.clipSeconds / design.tr)
   const embeddings = new Float32Array(n * dim)
   const loudness = new Float32Array(n * trsPerClip)
-  const files: string[] = []
+  const files = new Array<string>(n)
   let bytes = 0
-  for (let c = 0; c < n; c++) {
-    if (opts.isCancelled?.()) throw new B2mError('failed', 'demo generation cancelled')
-    const clip = design.clips[c]
-    opts.onProgress?.(c / n, `rendering ${gtzanName(clip.genre, clip.track)} (${c + 1}/${n})`)
-    const rendered = renderClip({
-      genre: clip.genre,
-      seed: clip.seed,
-      seconds: design.trackSeconds,
-      sampleRate: STIMULUS_SAMPLE_RATE
-    })
-    const wav = encodeWav({ sampleRate: rendered.sampleRate, channels: [rendered.samples] })
-    const path = trackPath(dir, clip.genre, clip.track)
-    writeFileSync(path, wav)
-    files.push(path)
-    bytes += wav.length
-    // what the pipeline will read: the 16-bit samples, cut and normalised as ds003720 did
-    const audio = parseWav(wav, path)
-    const excerpt = cutExcerpt(audio, clip.start, clip.end, { file: path })
-    const x = excerpt.channels[0]
-    const emb = extractor.embedWindowsSync(x)
-    if (emb.times.length !== 1 || emb.dim !== dim)
-      throw new B2mError('internal', `embedding of ${clip.id}: ${emb.times.length} windows of ${emb.dim}`)
-    embeddings.set(emb.data, c * dim)
-    const perTr = Math.round(design.tr * excerpt.sampleRate)
-    for (let k = 0; k < trsPerClip; k++) {
-      let s = 0
-      const a = k * perTr
-      const b = Math.min(x.length, a + perTr)
-      for (let i = a; i < b; i++) s += x[i] * x[i]
-      const rms = Math.sqrt(s / Math.max(1, b - a))
-      loudness[c * trsPerClip + k] = 20 * Math.log10(Math.max(rms, 1e-5))
-    }
-  }
+  const tasks: StimulusTask[] = design.clips.map((clip) => ({
+    genre: clip.genre,
+    seed: clip.seed,
+    track: clip.track,
+    trackSeconds: design.trackSeconds,
+    start: clip.start,
+    end: clip.end,
+    tr: design.tr,
+    trsPerClip,
+    path: trackPath(dir, clip.genre, clip.track)
+  }))
+  let done = 0
+  // renders run in worker threads (one per core); results land by index, so the files do not depend on it
+  await renderInPool(
+    tasks,
+    (c, r) => {
+      const t = tasks[c]
+      writeFileSync(t.path, r.wav)
+      files[c] = t.path
+      bytes += r.wav.length
+      embeddings.set(r.embedding, c * dim)
+      loudness.set(r.loudness, c * trsPerClip)
+      done++
+      opts.onProgress?.(done / n, `rendered ${gtzanName(t.genre, t.track)} (${done}/${n})`)
+    },
+    opts.isCancelled
+  )
   opts.onProgress?.(1, `${n} tracks rendered`)
   return {
     dir,

@@ -5,8 +5,8 @@ import type { Job, JobLogLine } from '../../src-preload/api'
 import type { Catalogue } from '../catalogue'
 import { B2mError } from '../common/errors'
 import { Emitter } from '../common/emitter'
-import { findUp } from '../common/find-up'
 import { acquireLock } from './lock'
+import { jobWorkerScript } from './worker-script'
 import type { LogLevel, WorkerInput, WorkerMessage } from './protocol'
 
 export interface JobEvents {
@@ -36,14 +36,6 @@ interface Running {
   killTimer?: NodeJS.Timeout
 }
 
-/** The electron-vite bundle ships the worker as out/main/job-worker.js; from source, tsx loads it. */
-function workerScript(): string {
-  if (__filename.endsWith('.ts')) return join(__dirname, 'worker-bootstrap.cjs')
-  const bundled = findUp(__dirname, 'job-worker.js', 1)
-  if (!bundled) throw new Error(`job-worker.js not found beside ${__dirname}`)
-  return bundled
-}
-
 /**
  * Runs long work in worker threads. The main thread alone writes job rows, so progress, logs and the
  * final state are persisted in one place and pushed to every face through the emitter.
@@ -70,7 +62,7 @@ export class JobRunner {
     this.maxConcurrent = opts.maxConcurrent ?? Math.max(1, Math.floor(availableParallelism() / 2))
     this.graceMs = opts.cancelGraceMs ?? 10_000
     this.progressMs = opts.progressIntervalMs ?? 200
-    this.script = opts.workerScript ?? workerScript()
+    this.script = opts.workerScript ?? jobWorkerScript()
     this.lock = acquireLock(join(this.root, 'jobs.lock'))
     this.interruptedAtStart = this.cat.jobs.markInterrupted()
   }

@@ -8,12 +8,11 @@
  */
 import { readFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
-import { join } from 'node:path'
 import { Worker, parentPort } from 'node:worker_threads'
 import { B2mError } from '../common/errors'
-import { findUp } from '../common/find-up'
 import { decodeAudioBytes, resampleChannel, toMono } from '../formats/audio'
 import type { WorkerInput } from '../jobs/protocol'
+import { jobWorkerScript } from '../jobs/worker-script'
 import { openExtractor } from './extractors'
 
 export interface PoolConfig {
@@ -47,14 +46,6 @@ type FromWorker =
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; text: string }
   | { type: 'error'; message: string }
   | { type: 'done' | 'cancelled' | 'progress' }
-
-/** The script job workers run: worker-bootstrap.cjs from source, job-worker.js from the bundle. */
-function jobWorkerScript(): string {
-  if (__filename.endsWith('.ts')) return join(__dirname, '..', 'jobs', 'worker-bootstrap.cjs')
-  const bundled = findUp(__dirname, 'job-worker.js', 1)
-  if (!bundled) throw new B2mError('internal', `job-worker.js not found beside ${__dirname}`)
-  return bundled
-}
 
 interface Slot {
   worker: Worker

@@ -132,6 +132,10 @@ export async function evaluateGenreGeneralisation(
             `without genre ${g.genre} only ${keep.length} training rows remain, fewer than the decoder's ${folds} folds`
           )
         const base = 0.02 + (0.9 * fold) / nGenres
+        hooks.log(
+          'info',
+          `without ${g.genre}: ${keep.length} training rows, predicting ${g.testIndex.length} test clip(s)`
+        )
         const { parts } = await fitDecoderParts(
           rowsOf(data.train.data, C, keep),
           keep.length,

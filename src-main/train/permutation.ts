@@ -136,6 +136,16 @@ export async function evaluateEncodingPermutation(
       permutationOnly: perm.count - both,
       analyticOnly: analytic.count - both
     }
+    const minP = 1 / (permutations + 1)
+    let atMinP = 0
+    for (let v = 0; v < V; v++) if (test.p[v] === minP) atMinP++
+    // p cannot go below 1/(n+1): with many tests BH may pass nothing however strong the voxels are
+    if (perm.count === 0 && atMinP > 0)
+      hooks.log(
+        'warn',
+        `${atMinP} voxels reach the smallest p ${minP.toPrecision(3)} but BH over ${perm.tests} tests at q ${q} needs ` +
+          `p <= ${((q * atMinP) / perm.tests).toPrecision(3)}: use at least ${Math.ceil(perm.tests / (q * atMinP))} permutations`
+      )
     hooks.log(
       'info',
       `${perm.count} of ${perm.tests} voxels significant by permutation p (BH q <= ${q}), ${analytic.count} by analytic p, ${both} both; ${seconds.toFixed(1)} s`
@@ -156,7 +166,10 @@ export async function evaluateEncodingPermutation(
     batch.add(`${base}.significant.npy`, { dtype: 'uint8', shape: [V], data: perm.significant }, 'voxel-mask')
     batch.add(`${base}.map.npy`, { dtype: 'float32', shape: [Z, Y, X], data: rVolume }, 'map')
     const sig = stageMapSignificance(batch, [Z, Y, X], pVolume, q)
-    const original = ws.catalogue.maps.list().find((mp) => mp.modelId === modelId)
+    // the training's analytic-p map (not an earlier permutation map) names the new one
+    const original = ws.catalogue.maps
+      .list()
+      .find((mp) => mp.modelId === modelId && mp.provenance.kind === 'encoding held-out r')
     const metrics: Omit<PermutationEvaluation, 'evaluationId' | 'mapId'> = {
       modelId,
       permutations,
@@ -165,7 +178,8 @@ export async function evaluateEncodingPermutation(
       clips: test.clips,
       exchangeableClips: test.exchangeableClips,
       tests: perm.tests,
-      minP: 1 / (permutations + 1),
+      minP,
+      atMinP,
       significant,
       seconds
     }

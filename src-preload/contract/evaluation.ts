@@ -93,6 +93,8 @@ export const PermutationEvaluation = z.object({
   tests: z.number().int(),
   /** The smallest p the test can give: 1 / (permutations + 1). */
   minP: z.number(),
+  /** Voxels at that smallest p: BH at q can only pass them when minP <= q * atMinP / tests. */
+  atMinP: z.number().int(),
   /** Voxels significant at BH-FDR q: by the permutation p, by the analytic p, both, one only. */
   significant: z.object({
     permutation: z.number().int(),

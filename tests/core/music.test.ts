@@ -13,7 +13,6 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Core } from '../../src-main/api/core'
 import {
-  GTZAN_GENRES,
   type AudioData,
   cutExcerpt,
   decodeAudio,
@@ -46,6 +45,7 @@ import type {
   StimuliAttachResult,
   StimulusInfo
 } from '../../src-preload/api'
+import { genreSynth } from '../helpers/decode-seed'
 import { writeMiniDs003720 } from '../helpers/mini-bids'
 import { coreCalls, filesUnder } from '../helpers/core'
 
@@ -65,24 +65,9 @@ const { call, runJob, succeed } = coreCalls(() => core)
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex')
 
-/** A deterministic genre-styled signal: a pitched tone with a genre's tempo, an overtone and a little noise. */
-function synth(genre: string, track: number, seconds: number, sr = SR): Float32Array {
-  const g = Math.max(0, GTZAN_GENRES.indexOf(genre as (typeof GTZAN_GENRES)[number]))
-  const f0 = 110 * 2 ** ((g * 3 + (track % 7)) / 12)
-  const tempo = 1.2 + 0.35 * g
-  let seed = (g * 1000 + track) * 2654435761
-  const x = new Float32Array(Math.round(seconds * sr))
-  for (let i = 0; i < x.length; i++) {
-    const t = i / sr
-    seed = (seed * 1664525 + 1013904223) >>> 0
-    const env = 0.55 + 0.45 * Math.sin(2 * Math.PI * tempo * t)
-    x[i] =
-      0.3 * Math.sin(2 * Math.PI * f0 * t) * env +
-      0.08 * Math.sin(2 * Math.PI * 2.01 * f0 * t) +
-      0.02 * (seed / 2 ** 32 - 0.5)
-  }
-  return x
-}
+/** The genre-styled test signal the decode seed uses, at full amplitude. */
+const synth = (genre: string, track: number, seconds: number, sr = SR): Float32Array =>
+  genreSynth(genre, track, seconds, 1, sr)
 
 const mono = (x: Float32Array, sr = SR): AudioData => ({ sampleRate: sr, channels: [x] })
 

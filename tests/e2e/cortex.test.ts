@@ -30,31 +30,23 @@ interface Stats {
   firstFrameMs: number | null
 }
 
-let server: ServerHandle
-let browser: Browser
-let context: BrowserContext | null = null
+const app = new E2eSession()
 let page: Page
 let problems: PageProblems
 /** Every API call the page made, in order (method names). */
 let calls: string[] = []
 
-const call = apiOf(() => server)
+const call = apiOf(() => app.server)
 
 beforeAll(async () => {
-  ensureRendererBuilt()
-  server = await startServer()
-  browser = await launchBrowser()
+  await app.start()
 })
 
 afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
+  await app.stop()
 })
 
-afterEach(async () => {
-  await context?.close()
-  context = null
-})
+afterEach(() => app.closeTab())
 
 async function openCortex(colorScheme: 'light' | 'dark' = 'light'): Promise<void> {
   calls = []
@@ -64,7 +56,7 @@ async function openCortex(colorScheme: 'light' | 'dark' = 'light'): Promise<void
       if (m) calls.push(m[1]!)
     })
   }
-  ;({ context, page, problems } = await openTab(browser, server, { colorScheme, heading: false, onPage }))
+  ;({ page, problems } = await app.open({ colorScheme, heading: false, onPage }))
   await gotoView(page, 'cortex', 'Cortex')
   // First frame drawn with the meshes.
   await page.getByTestId('cortex-timing').waitFor({ timeout: 60_000 })

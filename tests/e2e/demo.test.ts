@@ -19,30 +19,25 @@ import {
 } from './harness'
 import { expectNoPageErrors, waitConnected } from './page'
 
-let server: ServerHandle
-let browser: Browser
-let context: BrowserContext
+const app = new E2eSession()
 let page: Page
 let problems: PageProblems
 
 beforeAll(async () => {
-  ensureRendererBuilt()
-  server = await startServer()
-  browser = await launchBrowser()
-  context = await newContext(browser, 'light')
+  await app.start()
+  const context = await app.newContext('light')
   page = await context.newPage()
   problems = watchPage(page)
 })
 
 afterAll(async () => {
   await context?.close()
-  await browser?.close()
-  await server?.stop()
+  await app.stop()
 })
 
 describe('the demo study in the UI', () => {
   test('an empty workspace offers the demo; the quick demo runs to its results and self-checks', async () => {
-    await page.goto(server.url)
+    await page.goto(app.server.url)
     await waitConnected(page)
     const card = page.getByTestId('demo-card')
     await card.waitFor()

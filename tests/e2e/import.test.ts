@@ -18,20 +18,17 @@ import {
   type PageProblems,
   type ServerHandle
 } from './harness'
-import { apiCall, canvasColours, expectNoPageErrors, gotoView, openTab } from './page'
+import { apiCall, canvasColours, expectNoPageErrors, followJob, gotoView, openTab } from './page'
 import { GRID, VOLUMES, writeMiniDs003720 } from '../helpers/mini-bids'
 
 let dir: string
 let good: string
 let bad: string
-let server: ServerHandle
-let browser: Browser
-let context: BrowserContext | null = null
+const app = new E2eSession()
 let page: Page
 let problems: PageProblems
 
 beforeAll(async () => {
-  ensureRendererBuilt()
   dir = mkdtempSync(join(tmpdir(), 'b2m-e2e-import-'))
   good = join(dir, 'ds003720-mini')
   bad = join(dir, 'ds003720-bad-tr')
@@ -39,23 +36,18 @@ beforeAll(async () => {
   await writeMiniDs003720(bad)
   const sidecar = join(bad, 'sub-001', 'func', 'sub-001_task-Training_run-02_bold.json')
   writeFileSync(sidecar, JSON.stringify({ ...JSON.parse(readFileSync(sidecar, 'utf8')), RepetitionTime: 2.0 }))
-  server = await startServer()
-  browser = await launchBrowser()
+  await app.start()
 })
 
 afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
+  await app.stop()
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
-afterEach(async () => {
-  await context?.close()
-  context = null
-})
+afterEach(() => app.closeTab())
 
 async function openApp(colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
-  ;({ context, page, problems } = await openTab(browser, server, { colorScheme }))
+  ;({ page, problems } = await app.open({ colorScheme }))
   return page
 }
 
@@ -94,7 +86,7 @@ describe('import and inspect a BIDS data set', () => {
     expect(await page.getByTestId('not-built').count()).toBe(0)
     expect(await page.getByTestId('nav-import').locator('.tag').count()).toBe(0)
     expect(await page.getByTestId('import-pick').count()).toBe(0)
-    expect(await page.getByTestId('workspace-path').textContent()).toBe(server.workspace)
+    expect(await page.getByTestId('workspace-path').textContent()).toBe(app.server.workspace)
     await gotoView(page, 'subjects', 'Subjects & runs')
     await page.getByTestId('subjects-empty').waitFor()
     expectNoPageErrors(problems)
@@ -121,17 +113,7 @@ describe('import and inspect a BIDS data set', () => {
     await page.getByTestId('import-start').click()
     const job = page.getByTestId('import-job')
     await job.waitFor()
-    const seen = new Set<string>()
-    await expect
-      .poll(
-        async () => {
-          const state = await job.getAttribute('data-state')
-          seen.add((await job.getByTestId('import-job-message').textContent())?.trim() ?? '')
-          return state
-        },
-        { timeout: 90_000, interval: 100 }
-      )
-      .toBe('succeeded')
+    const seen = await followJob(job, 'import-job', 90_000)
     expect(Number(await job.getByTestId('job-progress').getAttribute('data-progress'))).toBe(1)
     expect(await job.getByTestId('import-job-percent').textContent()).toBe('100%')
     expect([...seen].some((m) => m.length > 0)).toBe(true)
@@ -264,5 +246,5 @@ describe('import and inspect a BIDS data set', () => {
 })
 
 async function fetchRunsCount(): Promise<number> {
-  return (await apiCall<{ runs: number }>(server, 'catalogue.counts')).runs
+  return (await apiCall<{ runs: number }>(app.server, 'catalogue.counts')).runs
 }

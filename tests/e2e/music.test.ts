@@ -12,10 +12,8 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { Core } from '../../src-main/api/core'
-import { dispatch } from '../../src-main/api/dispatch'
-import { GTZAN_GENRES } from '../../src-main/common/genres'
 import { encodeWav } from '../../src-main/formats/audio'
-import type { FeatureSetInfo, Job, LibraryInfo, StimulusInfo } from '../../src-preload/api'
+import type { FeatureSetInfo, LibraryInfo, StimulusInfo } from '../../src-preload/api'
 import {
   ensureRendererBuilt,
   launchBrowser,
@@ -26,7 +24,9 @@ import {
   type PageProblems,
   type ServerHandle
 } from './harness'
-import { apiOf, electronBridgeScript, expectNoPageErrors, gotoView, openTab } from './page'
+import { apiOf, electronBridgeScript, expectNoPageErrors, followJob, gotoView, openTab } from './page'
+import { coreCalls } from '../helpers/core'
+import { genreSynth } from '../helpers/decode-seed'
 import { writeMiniDs003720 } from '../helpers/mini-bids'
 
 const SR = 22050
@@ -40,35 +40,17 @@ let gtzanSeed: string
 /** Tracks for more stimuli, and one file that is not audio (attached from the UI). */
 let gtzanMore: string
 let libUi: string
-let server: ServerHandle
-let browser: Browser
-let context: BrowserContext | null = null
+const app = new E2eSession()
 let page: Page
 let problems: PageProblems
 let stimuli: StimulusInfo[]
 /** The stimulus whose track in gtzanMore is not audio. */
 let corrupt: StimulusInfo
 
-const api = apiOf(() => server)
+const api = apiOf(() => app.server)
 
-/** A deterministic genre-styled signal: a pitched tone with the genre's tempo, an overtone, a little noise. */
-function synth(genre: string, track: number, seconds: number): Float32Array {
-  const g = Math.max(0, GTZAN_GENRES.indexOf(genre as (typeof GTZAN_GENRES)[number]))
-  const f0 = 110 * 2 ** ((g * 3 + (track % 7)) / 12)
-  const tempo = 1.2 + 0.35 * g
-  let seed = (g * 1000 + track) * 2654435761
-  const x = new Float32Array(Math.round(seconds * SR))
-  for (let i = 0; i < x.length; i++) {
-    const t = i / SR
-    seed = (seed * 1664525 + 1013904223) >>> 0
-    const env = 0.55 + 0.45 * Math.sin(2 * Math.PI * tempo * t)
-    x[i] =
-      0.3 * Math.sin(2 * Math.PI * f0 * t) * env +
-      0.08 * Math.sin(4.02 * Math.PI * f0 * t) +
-      0.02 * (seed / 2 ** 32 - 0.5)
-  }
-  return x
-}
+/** The genre-styled test signal the decode seed uses, at full amplitude. */
+const synth = (genre: string, track: number, seconds: number): Float32Array => genreSynth(genre, track, seconds, 1, SR)
 
 const wav = (x: Float32Array) => encodeWav({ sampleRate: SR, channels: [x] })
 
@@ -98,13 +80,7 @@ async function seed(): Promise<void> {
   ])
   const core = Core.open(wsDir, { face: 'cli', runJobs: true })
   try {
-    const call = async <T>(method: string, params: unknown = {}) => (await dispatch(core, method, params)) as T
-    const run = async (kind: string, params: Record<string, unknown>) => {
-      const started = await call<Job>('jobs.start', { kind, params })
-      const job = await core.jobs.waitFor(started.id)
-      if (job.state !== 'succeeded') throw new Error(`seeding: ${kind} ${job.state}: ${job.error}`)
-      return job.result
-    }
+    const { call, succeed: run } = coreCalls(() => core)
     await run('import.bids', { path: data })
     stimuli = await call<StimulusInfo[]>('stimuli.list')
     const test = stimuli.filter((s) => s.role === 'test')
@@ -150,30 +126,24 @@ async function seed(): Promise<void> {
 }
 
 beforeAll(async () => {
-  ensureRendererBuilt()
   dir = mkdtempSync(join(tmpdir(), 'b2m-e2e-music-'))
   wsDir = join(dir, 'ws')
   gtzanSeed = join(dir, 'gtzan-seed')
   gtzanMore = join(dir, 'gtzan-more')
   libUi = join(dir, 'lib-ui')
   await seed()
-  server = await startServer({ workspace: wsDir })
-  browser = await launchBrowser()
+  await app.start({ workspace: wsDir })
 }, 300_000)
 
 afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
+  await app.stop()
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
-afterEach(async () => {
-  await context?.close()
-  context = null
-})
+afterEach(() => app.closeTab())
 
 async function openMusic(colorScheme: 'light' | 'dark' = 'light', tab = 'stimuli'): Promise<Page> {
-  ;({ context, page, problems } = await openTab(browser, server, { colorScheme }))
+  ;({ page, problems } = await app.open({ colorScheme }))
   await gotoView(page, 'music', 'Music')
   if (tab !== 'stimuli') await page.getByTestId(`music-tab-${tab}`).click()
   await page.getByTestId(`music-panel-${tab}`).waitFor()
@@ -253,16 +223,7 @@ describe('music: stimuli, feature sets, libraries', () => {
     await page.getByTestId('attach-start').click()
     const job = page.getByTestId('attach-job')
     await job.waitFor()
-    const messages = new Set<string>()
-    await expect
-      .poll(
-        async () => {
-          messages.add((await job.getByTestId('attach-job-message').textContent())?.trim() ?? '')
-          return job.getAttribute('data-state')
-        },
-        { timeout: 90_000, interval: 100 }
-      )
-      .toBe('succeeded')
+    const messages = await followJob(job, 'attach-job', 90_000)
     expect(await job.getByTestId('attach-job-percent').textContent()).toBe('100%')
     expect([...messages].some((m) => m.length > 0)).toBe(true)
     const after = (await api<StimulusInfo[]>('stimuli.list')).filter((s) => s.audio).length
@@ -304,16 +265,7 @@ describe('music: stimuli, feature sets, libraries', () => {
     await page.getByTestId('compute-start').click()
     const job = page.getByTestId('compute-job')
     await job.waitFor()
-    const messages = new Set<string>()
-    await expect
-      .poll(
-        async () => {
-          messages.add((await job.getByTestId('compute-job-message').textContent())?.trim() ?? '')
-          return job.getAttribute('data-state')
-        },
-        { timeout: 120_000, interval: 100 }
-      )
-      .toBe('succeeded')
+    const messages = await followJob(job, 'compute-job', 120_000)
     expect(Number(await job.getByTestId('job-progress').getAttribute('data-progress'))).toBe(1)
     expect([...messages].some((m) => m.length > 0)).toBe(true)
 
@@ -478,11 +430,11 @@ describe('music: stimuli, feature sets, libraries', () => {
   test('where the face has a folder dialog, "Choose folder…" fills the path', async () => {
     // The Electron preload's bridge, carried over HTTP (electronBridgeScript); the native dialog itself is
     // Electron's (src-main/app), so here it answers with a chosen folder the way dialog.showOpenDialog does.
-    context = await newContext(browser)
-    await context.addInitScript(electronBridgeScript(server.token, { pickFolder: libUi }))
+    const context = await app.newContext()
+    await context.addInitScript(electronBridgeScript(app.server.token, { pickFolder: libUi }))
     page = await context.newPage()
     problems = watchPage(page)
-    await page.goto(server.url)
+    await page.goto(app.server.url)
     await page.getByTestId('view-heading').waitFor()
     await expect.poll(() => page.getByTestId('status-face').getAttribute('data-face')).toBe('electron')
     await page.getByTestId('nav-music').click()

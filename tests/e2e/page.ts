@@ -5,7 +5,15 @@
  */
 import { expect } from 'vitest'
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
-import { newContext, watchPage, type PageProblems, type ServerHandle } from './harness'
+import {
+  ensureRendererBuilt,
+  launchBrowser,
+  newContext,
+  startServer,
+  watchPage,
+  type PageProblems,
+  type ServerHandle
+} from './harness'
 
 /** A method of the API, called on the running server the way the browser face's transport calls it. */
 export async function apiCall<T>(server: ServerHandle, method: string, params: unknown = {}): Promise<T> {
@@ -53,6 +61,47 @@ export async function openTab(
   if (opts.heading !== false) await page.getByTestId('view-heading').waitFor()
   await waitConnected(page)
   return { context, page, problems }
+}
+
+/**
+ * What an e2e file shares between its tests: one `b2m serve` and one browser; each test's tab (context)
+ * is closed after it (call `closeTab` in afterEach).
+ */
+export class E2eSession {
+  server!: ServerHandle
+  browser!: Browser
+  private context: BrowserContext | null = null
+
+  /** Builds the renderer when stale, starts the server (on `workspace`, else a fresh one) and the browser. */
+  async start(opts: { workspace?: string } = {}): Promise<void> {
+    ensureRendererBuilt()
+    this.server = await startServer(opts)
+    this.browser = await launchBrowser()
+  }
+
+  /** A tab on the app (see openTab); closed by closeTab. */
+  async open(opts: Parameters<typeof openTab>[2] = {}): Promise<Tab> {
+    const tab = await openTab(this.browser, this.server, opts)
+    this.context = tab.context
+    return tab
+  }
+
+  /** A bare context, for a test that sets it up itself; closed by closeTab. */
+  async newContext(colorScheme: 'light' | 'dark' = 'light'): Promise<BrowserContext> {
+    this.context = await newContext(this.browser, colorScheme)
+    return this.context
+  }
+
+  async closeTab(): Promise<void> {
+    await this.context?.close()
+    this.context = null
+  }
+
+  async stop(): Promise<void> {
+    await this.closeTab()
+    await this.browser?.close()
+    await this.server?.stop()
+  }
 }
 
 /** Clicks a view in the navigation and waits for its heading. */
@@ -112,4 +161,28 @@ export function electronBridgeScript(token: string, opts: { pickFolder?: string 
       }
     }
   })()`
+}
+
+const ENDED = ['succeeded', 'failed', 'cancelled', 'interrupted']
+
+/**
+ * Follows a job card (its data-state, the messages in `<testid>-message`) until the job ends, and expects
+ * it to have succeeded, with the card's `<testid>-error` as the failure message. Resolves with the
+ * messages the card showed on the way (progress is shown, not only the end).
+ */
+export async function followJob(job: Locator, testid: string, timeout: number): Promise<Set<string>> {
+  const messages = new Set<string>()
+  await expect
+    .poll(
+      async () => {
+        messages.add((await job.getByTestId(`${testid}-message`).textContent())?.trim() ?? '')
+        return ENDED.includes((await job.getAttribute('data-state'))!)
+      },
+      { timeout, interval: 100 }
+    )
+    .toBe(true)
+  const error = job.getByTestId(`${testid}-error`)
+  const failure = (await error.count()) ? await error.textContent() : ''
+  expect(await job.getAttribute('data-state'), failure ?? '').toBe('succeeded')
+  return messages
 }

@@ -29,23 +29,19 @@ const FFMPEG = spawnSync('which', ['ffmpeg']).status === 0
 
 let dir: string
 let seed: DecodeSeed
-let server: ServerHandle
-let browser: Browser
-let context: BrowserContext | null = null
+const app = new E2eSession()
 let page: Page
 let problems: PageProblems
 let clips: ClipInfo[]
 let items: LibraryItem[]
 
 /** A call on the running server, as the browser face makes it. */
-const api = apiOf(() => server)
+const api = apiOf(() => app.server)
 
 beforeAll(async () => {
-  ensureRendererBuilt()
   dir = mkdtempSync(join(tmpdir(), 'b2m-e2e-playback-'))
   seed = await seedDecodeWorkspace(dir)
-  server = await startServer({ workspace: seed.workspace })
-  browser = await launchBrowser()
+  await app.start({ workspace: seed.workspace })
   clips = await api<ClipInfo[]>('clips.list', { model: seed.decoderId })
   const libs = await api<{ id: number; name: string }[]>('library.list')
   const lib = libs.find((l) => l.name === seed.library)!
@@ -53,18 +49,14 @@ beforeAll(async () => {
 }, 600_000)
 
 afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
+  await app.stop()
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
-afterEach(async () => {
-  await context?.close()
-  context = null
-})
+afterEach(() => app.closeTab())
 
 async function openDecode(colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
-  ;({ context, page, problems } = await openTab(browser, server, { colorScheme, heading: false }))
+  ;({ page, problems } = await app.open({ colorScheme, heading: false }))
   await gotoView(page, 'decode', 'Decode & playback')
   await panel().waitFor()
   await expect.poll(() => panel().getAttribute('data-ready'), { timeout: 30_000 }).toBe('true')

@@ -26,12 +26,10 @@ import {
   type PageProblems,
   type ServerHandle
 } from './harness'
-import { apiOf, expectNoPageErrors, gotoView, openTab } from './page'
+import { apiOf, expectNoPageErrors, followJob, gotoView, openTab } from './page'
 
 let dir: string
-let server: ServerHandle
-let browser: Browser
-let context: BrowserContext | null = null
+const app = new E2eSession()
 let page: Page
 let problems: PageProblems
 let decoder: ModelDetail
@@ -39,10 +37,9 @@ let encoder: ModelDetail
 /** The seeded preprocessing with FIR delays [1, 2]. */
 let fir: { id: number }
 /** A method of the API, called the way the browser face's transport calls it. */
-const call = apiOf(() => server)
+const call = apiOf(() => app.server)
 
 beforeAll(async () => {
-  ensureRendererBuilt()
   dir = mkdtempSync(join(tmpdir(), 'b2m-e2e-train-'))
   // B2M_E2E_DEMO_DIR keeps the generated study between runs (generateDemo reuses a matching one).
   const demoDir = process.env.B2M_E2E_DEMO_DIR ?? join(dir, 'demo')
@@ -70,25 +67,20 @@ beforeAll(async () => {
   } finally {
     ws.catalogue.close()
   }
-  server = await startServer({ workspace })
+  await app.start({ workspace })
   decoder = await call<ModelDetail>('models.get', { id: ids[0] })
   encoder = await call<ModelDetail>('models.get', { id: ids[1] })
-  browser = await launchBrowser()
 }, 600_000)
 
 afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
+  await app.stop()
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
-afterEach(async () => {
-  await context?.close()
-  context = null
-})
+afterEach(() => app.closeTab())
 
 async function openApp(colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
-  ;({ context, page, problems } = await openTab(browser, server, { colorScheme }))
+  ;({ page, problems } = await app.open({ colorScheme }))
   return page
 }
 
@@ -199,20 +191,7 @@ describe('train and evaluate', () => {
 
     const job = page.getByTestId('train-job')
     await job.waitFor()
-    const messages = new Set<string>()
-    await expect
-      .poll(
-        async () => {
-          messages.add((await job.getByTestId('train-job-message').textContent())?.trim() ?? '')
-          return ['succeeded', 'failed', 'cancelled', 'interrupted'].includes((await job.getAttribute('data-state'))!)
-        },
-        { timeout: 240_000, interval: 100 }
-      )
-      .toBe(true)
-    const failure = (await job.getByTestId('train-job-error').count())
-      ? await job.getByTestId('train-job-error').textContent()
-      : ''
-    expect(await job.getAttribute('data-state'), failure ?? '').toBe('succeeded')
+    const messages = await followJob(job, 'train-job', 240_000)
     expect([...messages].some((m) => m.length > 0)).toBe(true)
     expect(await job.getByTestId('train-job-percent').textContent()).toBe('100%')
     await expect.poll(() => job.getByTestId('job-log-line').count(), { timeout: 15_000 }).toBeGreaterThan(0)

@@ -24,31 +24,23 @@ const VIEWS = [
   { name: 'jobs', title: 'Jobs' }
 ] as const
 
-let server: ServerHandle
-let browser: Browser
-let context: BrowserContext | null = null
+const app = new E2eSession()
 let page: Page
 let problems: PageProblems
 
 beforeAll(async () => {
-  ensureRendererBuilt()
-  server = await startServer()
-  browser = await launchBrowser()
+  await app.start()
 })
 
 afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
+  await app.stop()
 })
 
-afterEach(async () => {
-  await context?.close()
-  context = null
-})
+afterEach(() => app.closeTab())
 
 /** A fresh tab on the app, opened the way a user does: with the token URL `b2m serve` printed. */
 async function openApp(colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
-  ;({ context, page, problems } = await openTab(browser, server, { colorScheme }))
+  ;({ page, problems } = await app.open({ colorScheme }))
   return page
 }
 
@@ -82,39 +74,39 @@ async function startBenchmark(size: number, repeats: number): Promise<Locator> {
 
 describe('browser face', () => {
   test('the token gates the page, the API and the event stream', async () => {
-    const noToken = await fetch(`${server.origin}/`)
+    const noToken = await fetch(`${app.server.origin}/`)
     expect(noToken.status).toBe(401)
 
-    const callNoToken = await fetch(`${server.origin}/api/call/app.info`)
+    const callNoToken = await fetch(`${app.server.origin}/api/call/app.info`)
     expect(callNoToken.status).toBe(401)
     const body = (await callNoToken.json()) as { ok: boolean; error: { code: string } }
     expect(body.ok).toBe(false)
     expect(body.error.code).toBe('unauthorized')
 
-    const wrong = await fetch(`${server.origin}/api/call/app.info`, {
+    const wrong = await fetch(`${app.server.origin}/api/call/app.info`, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${server.token}x`, 'Content-Type': 'application/json' },
+      headers: { Authorization: `Bearer ${app.server.token}x`, 'Content-Type': 'application/json' },
       body: '{}'
     })
     expect(wrong.status).toBe(401)
 
-    const right = await fetch(`${server.origin}/api/call/app.info`, {
+    const right = await fetch(`${app.server.origin}/api/call/app.info`, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
+      headers: { Authorization: `Bearer ${app.server.token}`, 'Content-Type': 'application/json' },
       body: '{}'
     })
     expect(right.status).toBe(200)
     const info = (await right.json()) as { ok: boolean; value: { workspace: string; face: string } }
     expect(info.ok).toBe(true)
-    expect(info.value.workspace).toBe(server.workspace)
+    expect(info.value.workspace).toBe(app.server.workspace)
 
-    const withToken = await fetch(server.url)
+    const withToken = await fetch(app.server.url)
     expect(withToken.status).toBe(200)
     expect(await withToken.text()).toContain('<div id="app">')
 
     // The event stream refuses a socket without the token.
     const wsStatus = await new Promise<number | string>((resolve) => {
-      const ws = new WebSocket(`ws://${server.host}:${server.port}/api/events`)
+      const ws = new WebSocket(`ws://${app.server.host}:${app.server.port}/api/events`)
       ws.on('open', () => {
         ws.close()
         resolve('open')
@@ -127,7 +119,7 @@ describe('browser face', () => {
     // In the browser: the app loads, the token leaves the address bar but stays for this tab.
     await openApp()
     expect(new URL(page.url()).searchParams.has('token')).toBe(false)
-    expect(await page.evaluate<string | null>("sessionStorage.getItem('b2m.token')")).toBe(server.token)
+    expect(await page.evaluate<string | null>("sessionStorage.getItem('b2m.token')")).toBe(app.server.token)
     // A reload (no token in the URL now) still works.
     await page.reload()
     await page.getByTestId('view-heading').waitFor()
@@ -144,7 +136,7 @@ describe('browser face', () => {
       for (const v of VIEWS) {
         await gotoView(v.name, v.title)
         // Counts and app.info have arrived before the picture is taken.
-        await expect.poll(() => page.getByTestId('status-workspace').textContent()).toContain(server.workspace)
+        await expect.poll(() => page.getByTestId('status-workspace').textContent()).toContain(app.server.workspace)
         await screenshot(page, `${v.name}-${theme}`)
       }
     }
@@ -164,7 +156,7 @@ describe('browser face', () => {
     await gotoView('subjects', 'Subjects & runs')
     await page.getByTestId('subjects-empty').waitFor()
     await gotoView('import', 'Import')
-    expect(await page.getByTestId('workspace-path').textContent()).toBe(server.workspace)
+    expect(await page.getByTestId('workspace-path').textContent()).toBe(app.server.workspace)
     expectNoPageErrors(problems)
   })
 
@@ -221,7 +213,7 @@ describe('browser face', () => {
     await openApp()
     await expect.poll(() => page.getByTestId('status-device').textContent()).toContain('CPU')
     expect(await page.getByTestId('status-device').textContent()).toMatch(/ONNX Runtime \d+\.\d+/)
-    expect(await page.getByTestId('status-workspace').textContent()).toContain(server.workspace)
+    expect(await page.getByTestId('status-workspace').textContent()).toContain(app.server.workspace)
     expect(await page.getByTestId('status-face').getAttribute('data-face')).toBe('browser')
     await expect.poll(() => page.getByTestId('status-counts').textContent()).toMatch(/\d+ jobs?/)
     expect(await page.getByTestId('status-connection').textContent()).toContain('Connected')
@@ -248,12 +240,12 @@ describe('browser face', () => {
   })
 
   test('the same UI runs over an Electron-style bridge (window.b2mBridge)', async () => {
-    context = await newContext(browser)
+    const context = await app.newContext()
     // Stand-in for the preload's contextBridge (see electronBridgeScript).
-    await context.addInitScript(electronBridgeScript(server.token))
+    await context.addInitScript(electronBridgeScript(app.server.token))
     page = await context.newPage()
     problems = watchPage(page)
-    await page.goto(server.url)
+    await page.goto(app.server.url)
     await page.getByTestId('view-heading').waitFor()
     await expect.poll(() => page.getByTestId('status-face').getAttribute('data-face')).toBe('electron')
     expect(await page.getByTestId('status-connection').getAttribute('data-status')).toBe('connected')
@@ -267,7 +259,7 @@ describe('browser face', () => {
   test('a dropped event stream is shown and retried', async () => {
     const other = await startServer()
     try {
-      context = await newContext(browser)
+      const context = await app.newContext()
       page = await context.newPage()
       await page.goto(other.url)
       await waitConnected(page)
