@@ -126,7 +126,7 @@ function genreGeneralisationSection(m: ModelDetail): string {
     { label: '', value: r.full.identification ?? NaN, color: '#3b6ea8' }
   ])
   return (
-    `<h3>Genre generalisation</h3><p>The decoder retrained without each genre (same voxels, alphas and folds), its predictions of that genre's test clips identified against all ${g.n} test clips' true embeddings (chance ${g.chance}). Bars: held-out genre (orange) beside the full decoder (blue).</p>` +
+    `<h3>Genre generalisation</h3><p>The decoder retrained without each genre (same voxels, alphas and folds), its predictions of that genre's test clips identified against all ${g.n} test clips' true embeddings (chance ${g.chance}). Bars: held-out genre (orange) beside the full decoder (blue). "Centred" subtracts each retrained decoder's training-mean embedding, which leaving a genre out moves away from that genre.</p>` +
     `<div class="figs">${barChart('Identification of held-out genres', bars, {
       yLabel: 'identification accuracy',
       min: 0,
@@ -134,12 +134,13 @@ function genreGeneralisationSection(m: ModelDetail): string {
       hLines: [{ y: 0.5, label: 'chance' }]
     })}</div>` +
     table(
-      ['genre', 'clips', 'held out', 'full decoder', 'mean r (held out)', 'mean r (full)'],
+      ['genre', 'clips', 'held out', 'held out, centred', 'full decoder', 'mean r (held out)', 'mean r (full)'],
       [
         ...g.genres.map((r) => [
           esc(r.genre),
           String(r.n),
           f3(r.heldOut.identification),
+          f3(r.centred.identification),
           f3(r.full.identification),
           f3(r.heldOut.meanR),
           f3(r.full.meanR)
@@ -148,11 +149,20 @@ function genreGeneralisationSection(m: ModelDetail): string {
           '<b>all clips</b>',
           String(g.n),
           f3(g.heldOut.identification),
+          f3(g.centred.identification),
           f3(g.full.identification),
           f3(g.heldOut.meanR),
           f3(g.full.meanR)
         ],
-        ['<b>mean of genres</b>', '', f3(g.heldOut.meanOverGenres), f3(g.full.meanOverGenres), '', '']
+        [
+          '<b>mean of genres</b>',
+          '',
+          f3(g.heldOut.meanOverGenres),
+          f3(g.centred.meanOverGenres),
+          f3(g.full.meanOverGenres),
+          '',
+          ''
+        ]
       ]
     )
   )

@@ -10,6 +10,13 @@
  * for: does a decoder that never heard a genre still tell its clips from every other clip? (Within-genre
  * identification is reported too, but with 1-6 clips a genre it is coarse.)
  *
+ * Scores come twice: the predictions as the retrained decoders give them (`heldOut`), and `centred`, with
+ * each fold decoder's training-mean embedding subtracted. Leaving a genre out moves that mean, the point a
+ * ridge decoder shrinks towards, away from the genre (by n_g/(N - n_g) of its mean), so raw held-out
+ * predictions lean away from their own clips; with strong shrinkage that bias can outweigh the
+ * voxel-driven part (on the quick demo study: raw 0.09, centred 0.79, full decoder 0.88). The centred
+ * score uses nothing of the held-out genre.
+ *
  * Caveats, by design "exact configuration": an `encoding` voxel selection keeps the encoding model's
  * voxels (its CV r saw every genre); the feature set's z-scoring/PCA was fitted on all training clips.
  * ROI selection is redone inside each fold by CV, as training does.
@@ -109,6 +116,8 @@ export async function evaluateGenreGeneralisation(
   const own = hooks.sessions ? null : new SessionManager({ log: (l, t) => l !== 'debug' && hooks.log(l, t) })
   const sessions = hooks.sessions ?? own!
   const removed = new Map<string, number>()
+  // each fold decoder's training mean embedding (its intercept's target): the centred scores subtract it
+  const foldMean = new Map<string, Float32Array>()
   try {
     let fold = 0
     const nGenres = new Set(genres).size
@@ -152,6 +161,7 @@ export async function evaluateGenreGeneralisation(
             cancelled
           }
         )
+        foldMean.set(g.genre, parts[0].yMean)
         fold++
         stop()
         // the held-out genre's test rows only, averaged per clip in testIndex order
@@ -166,6 +176,13 @@ export async function evaluateGenreGeneralisation(
     hooks.progress(0.93, 'scoring')
     const fullId = await identificationAccuracy(sessions, full.pred, truth, n, d)
     const fullByGenre = perGenreIdentification(fullId.perSample, genres)
+    const centred = Float32Array.from(res.predictions)
+    genres.forEach((g, i) => {
+      const m = foldMean.get(g)!
+      for (let k = 0; k < d; k++) centred[i * d + k] -= m[k]
+    })
+    const centredId = await identificationAccuracy(sessions, centred, truth, n, d)
+    const centredByGenre = perGenreIdentification(centredId.perSample, genres)
     const genreRows = res.folds.map((f, k) => {
       const idx: number[] = []
       genres.forEach((g, i) => g === f.genre && idx.push(i))
@@ -177,6 +194,10 @@ export async function evaluateGenreGeneralisation(
         heldOut: {
           identification: finite(f.amongAll),
           meanR: meanR(rowsOf(Float32Array.from(res.predictions), d, idx), tG, f.n, d)
+        },
+        centred: {
+          identification: finite(centredByGenre[k].accuracy),
+          meanR: meanR(rowsOf(centred, d, idx), tG, f.n, d)
         },
         withinGenre: finite(f.withinGenre),
         full: { identification: finite(fullByGenre[k].accuracy), meanR: meanR(rowsOf(full.pred, d, idx), tG, f.n, d) }
@@ -192,6 +213,11 @@ export async function evaluateGenreGeneralisation(
         identification: finite(res.overall.accuracy),
         meanR: finite(res.perDimension.mean),
         meanOverGenres: meanOf(genreRows.map((g) => g.heldOut.identification))
+      },
+      centred: {
+        identification: finite(centredId.accuracy),
+        meanR: meanR(centred, truth, n, d),
+        meanOverGenres: meanOf(genreRows.map((g) => g.centred.identification))
       },
       full: {
         identification: finite(fullId.accuracy),

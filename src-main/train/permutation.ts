@@ -28,7 +28,7 @@ export const CLIP_PERMUTATION = 'clip-permutation'
  * Rows (row, delay) of a delay-major rows x (D*V) matrix as (rows*D) x V, so that r pooled over rows and
  * delays (voxelPearson) is a plain column correlation; a no-op view when D = 1.
  */
-function unstackDelays(a: Float32Array, rows: number, voxels: number, delays: number): Float32Array {
+export function unstackDelays(a: Float32Array, rows: number, voxels: number, delays: number): Float32Array {
   if (delays === 1) return a
   const out = new Float32Array(a.length)
   for (let i = 0; i < rows; i++)

@@ -65,6 +65,10 @@ export const GenreGeneralisation = z.object({
       trainRowsRemoved: z.number().int(),
       /** The decoder trained without this genre. */
       heldOut: Scores,
+      /**
+       * The same predictions minus the fold decoder's training-mean embedding (see `centred` below).
+       */
+      centred: Scores,
       /** Identification among this genre's clips only (null with fewer than 2). */
       withinGenre: z.number().nullable(),
       /** The full decoder (trained on every genre) on the same clips. */
@@ -73,6 +77,13 @@ export const GenreGeneralisation = z.object({
   ),
   /** Every test clip predicted by the decoder that never saw its genre; identification over all clips. */
   heldOut: Scores.extend({ meanOverGenres: z.number().nullable() }),
+  /**
+   * The held-out predictions with each fold decoder's training-mean embedding subtracted. Removing a genre
+   * moves the training mean (the intercept a ridge decoder shrinks towards) away from that genre, which
+   * pushes held-out predictions away from their own clips; this scores the voxel-driven part alone. (The
+   * full decoder's training mean is the embedding's own centre, so its scores need no such step.)
+   */
+  centred: Scores.extend({ meanOverGenres: z.number().nullable() }),
   full: Scores.extend({ meanOverGenres: z.number().nullable() }),
   seconds: z.number()
 })

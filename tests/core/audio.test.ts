@@ -21,6 +21,7 @@ import {
   toMono,
   type AudioData
 } from '../../src-main/formats/audio'
+import { uniformSigned } from '../helpers/random'
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -32,16 +33,7 @@ const HAVE = { sox: has('sox'), ffmpeg: has('ffmpeg'), flac: has('flac') }
 const why = (tool: string) =>
   `${tool} is not installed (apt-get install -y ${tool}); this case needs an independent encoder`
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1
-  }
-}
+const rng = uniformSigned
 
 /** A test signal: two tones plus a little noise, different per channel. */
 function testAudio(sampleRate: number, seconds: number, channels = 2, amp = 0.5): AudioData {

@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Core } from '../../src-main/api/core'
 import { dispatch } from '../../src-main/api/dispatch'
 import { decodePayload, encodePayload } from '../../src-main/api/payload'
-import { B2mError } from '../../src-main/common/errors'
 import { readNifti } from '../../src-main/formats/nifti'
 import { readNpy, writeNpy } from '../../src-main/formats/npy'
 import { surfaceLibrary } from '../../src-main/surface'
 import type { ArrayPayload, MapInfo, ProjectedMap, SurfaceMesh, SurfaceSetInfo } from '../../src-preload/api'
 import { fixture } from '../fixtures'
+import { coreCalls } from '../helpers/core'
 
 const root = resolve(__dirname, '..', '..')
 const STAT_MAP = fixture('nifti', 'image_10426.nii.gz')
@@ -20,16 +20,7 @@ let core: Core
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const call = (method: string, params: unknown): Promise<any> => dispatch(core, method, params)
-
-async function rejects(method: string, params: unknown): Promise<B2mError> {
-  try {
-    await call(method, params)
-  } catch (err) {
-    expect(err).toBeInstanceOf(B2mError)
-    return err as B2mError
-  }
-  throw new Error(`${method} did not fail`)
-}
+const { rejects } = coreCalls(() => core)
 
 function f32(p: ArrayPayload): Float32Array {
   expect(p.dtype).toBe('float32')

@@ -11,13 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Core } from '../../src-main/api/core'
 import { dispatch } from '../../src-main/api/dispatch'
 import { decodePayload } from '../../src-main/api/payload'
-import { B2mError } from '../../src-main/common/errors'
 import { benjaminiHochberg } from '../../src-main/evaluate/fdr'
 import { readNifti, writeNifti } from '../../src-main/formats/nifti'
 import { writeNpy } from '../../src-main/formats/npy'
 import { projectMap, registerMap, stageMapSignificance, surfaceLibrary } from '../../src-main/surface'
 import type { MapInfo, ProjectedMap } from '../../src-preload/api'
 import { fixture } from '../fixtures'
+import { coreCalls } from '../helpers/core'
 
 const ROOT = resolve(__dirname, '..', '..')
 const STAT_MAP = fixture('nifti', 'image_10426.nii.gz')
@@ -28,6 +28,7 @@ let grid: { shape: [number, number, number]; affine: number[][] }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const call = (method: string, params: unknown): Promise<any> => dispatch(core, method, params)
+const { rejects } = coreCalls(() => core)
 
 /** Deterministic p-values: small where the stat map is strong, uniform-ish elsewhere, NaN where it is NaN or 0. */
 function pvaluesFor(v: Float32Array): Float32Array {
@@ -53,16 +54,6 @@ function arrayFiles(): number {
   }
   walk(root)
   return n
-}
-
-async function rejects(method: string, params: unknown): Promise<B2mError> {
-  try {
-    await call(method, params)
-  } catch (err) {
-    expect(err).toBeInstanceOf(B2mError)
-    return err as B2mError
-  }
-  throw new Error(`${method} did not fail`)
 }
 
 /** 4x4 inverse by Gauss-Jordan (independent of the library's affine code). */

@@ -6,19 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readNpy, writeNpy } from '../../src-main/formats/npy'
 import { SessionManager } from '../../src-main/onnx/sessions'
 import { eigh, eighSmall, tridiagonalEigenvalues } from '../../src-main/ridge/eigh'
+import { uniformSigned } from '../helpers/random'
 
 const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1
-  }
-}
+const rng = uniformSigned
 
 function randomSymmetric(n: number, seed: number): Float64Array {
   const r = rng(seed)

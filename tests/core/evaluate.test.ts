@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { afterAll, describe, expect, it } from 'vitest'
 import { B2mError } from '../../src-main/common/errors'
+import { uniform01 } from '../helpers/random'
 import {
   CHANCE_IDENTIFICATION,
   PermutationCancelled,
@@ -30,16 +31,7 @@ function py<T = Record<string, number[]>>(code: string, input: unknown): T {
   return JSON.parse(r.stdout) as T
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const rng = uniform01
 function gauss(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r())
 }

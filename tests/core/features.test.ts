@@ -13,20 +13,12 @@ import { FeatureTransform, symmetricEigen } from '../../src-main/features/transf
 import { windowStarts } from '../../src-main/features/types'
 import { GraphBuilder } from '../../src-main/onnx/graph'
 import { SessionManager } from '../../src-main/onnx/sessions'
+import { uniformSigned } from '../helpers/random'
 
 // ---------------------------------------------------------------------------------------------
 // Synthetic "genres": clearly different styles, several seeds each.
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1
-  }
-}
+const rng = uniformSigned
 
 const SR = 22050
 type Style = 'drums' | 'chords' | 'bass' | 'lead'

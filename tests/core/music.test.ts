@@ -4,12 +4,11 @@
  * computed through the job runner (shapes, determinism, training-only normalisation, the join with a real
  * preprocessing), a music library scanned in worker threads and re-scanned, and the CLI commands.
  */
-import { execFile, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { promisify } from 'node:util'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Core } from '../../src-main/api/core'
 import {
@@ -47,9 +46,8 @@ import type {
 } from '../../src-preload/api'
 import { genreSynth } from '../helpers/decode-seed'
 import { writeMiniDs003720 } from '../helpers/mini-bids'
-import { coreCalls, filesUnder } from '../helpers/core'
+import { coreCalls, filesUnder, runCli } from '../helpers/core'
 
-const repo = resolve(__dirname, '..', '..')
 const SR = 22050
 const have = (tool: string) => spawnSync('which', [tool]).status === 0
 const SOX = have('sox')
@@ -513,20 +511,7 @@ describe('an ONNX encoder from the workspace models/ folder', () => {
 })
 
 describe('music from the CLI', () => {
-  const run = promisify(execFile)
-  const b2m = async (...args: string[]) => {
-    try {
-      const r = await run(process.execPath, [join(repo, 'bin', 'b2m.cjs'), ...args], {
-        cwd: repo,
-        env: { ...process.env, B2M_WORKSPACE: wsDir },
-        maxBuffer: 64 << 20
-      })
-      return { code: 0, stdout: r.stdout, stderr: r.stderr }
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string }
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-    }
-  }
+  const b2m = (...args: string[]) => runCli(wsDir, args)
 
   beforeAll(async () => {
     // the CLI runs its own jobs: give the workspace's job lock back

@@ -9,20 +9,12 @@ import { matmul, matmulModel } from '../../src-main/onnx/gemm'
 import { GraphBuilder, attr } from '../../src-main/onnx/graph'
 import { ProtoWriter, fieldFloat, fieldString, readFields, readPackedInt64 } from '../../src-main/onnx/protobuf'
 import { SessionManager, onnxRuntimeVersion, type LogLevel } from '../../src-main/onnx/sessions'
+import { uniformSigned } from '../helpers/random'
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1
-  }
-}
+const rng = uniformSigned
 
 function random32(n: number, seed: number): Float32Array {
   const r = rng(seed)

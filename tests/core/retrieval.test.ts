@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { CosineIndex } from '../../src-main/decode/retrieval'
 import { TopK } from '../../src-main/decode/retrieval-topk'
 import { SessionManager } from '../../src-main/onnx/sessions'
+import { uniform01 } from '../helpers/random'
 
 const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0
 
@@ -12,16 +13,7 @@ function py<T = Record<string, number[]>>(code: string, input: unknown): T {
   return JSON.parse(r.stdout) as T
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const rng = uniform01
 
 const sessions = new SessionManager({ preferred: ['cpu'] })
 afterAll(() => sessions.dispose())

@@ -4,12 +4,10 @@
  * real job runner, then decoders and encoding models trained through the runner and checked against the
  * ground truth; determinism, ONNX export, cancellation and the errors a user meets.
  */
-import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Core } from '../../src-main/api/core'
@@ -37,7 +35,7 @@ import {
   voxelPearson
 } from '../../src-main/train'
 import type { Job, MapInfo, ModelDetail, ModelInfo } from '../../src-preload/api'
-import { coreCalls, filesUnder } from '../helpers/core'
+import { coreCalls, filesUnder, runCli } from '../helpers/core'
 
 let dir: string
 let core: Core
@@ -548,21 +546,7 @@ describe('cancellation and errors', () => {
 })
 
 describe('training from the CLI', () => {
-  const run = promisify(execFile)
-  const repo = join(__dirname, '..', '..')
-  const b2m = async (...args: string[]) => {
-    try {
-      const r = await run(process.execPath, [join(repo, 'bin', 'b2m.cjs'), ...args], {
-        cwd: repo,
-        env: { ...process.env, B2M_WORKSPACE: core.workspace.root },
-        maxBuffer: 64 << 20
-      })
-      return { code: 0, stdout: r.stdout, stderr: r.stderr }
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string }
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-    }
-  }
+  const b2m = (...args: string[]) => runCli(core.workspace.root, args)
 
   beforeAll(async () => {
     // the CLI runs its own jobs: give the workspace's job lock back

@@ -4,16 +4,9 @@
  * maps.project, morphs, views, PNG export, A/B compare, both themes.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import {
-  ensureRendererBuilt,
-  launchBrowser,
-  screenshot,
-  startServer,
-  type PageProblems,
-  type ServerHandle
-} from './harness'
-import { apiOf, expectNoPageErrors, gotoView, openTab } from './page'
+import type { Page } from 'playwright-core'
+import { screenshot, type PageProblems } from './harness'
+import { apiOf, E2eSession, expectNoPageErrors, gotoView } from './page'
 import { fixture } from '../fixtures'
 import { readFreeSurferSurface } from '../../src-main/formats/freesurfer/surface'
 import { readFreeSurferCurv } from '../../src-main/formats/freesurfer/curv'
@@ -38,13 +31,9 @@ let calls: string[] = []
 
 const call = apiOf(() => app.server)
 
-beforeAll(async () => {
-  await app.start()
-})
+beforeAll(() => app.start())
 
-afterAll(async () => {
-  await app.stop()
-})
+afterAll(() => app.stop())
 
 afterEach(() => app.closeTab())
 

@@ -6,18 +6,9 @@
  */
 import { existsSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import {
-  ensureRendererBuilt,
-  launchBrowser,
-  newContext,
-  screenshot,
-  startServer,
-  watchPage,
-  type PageProblems,
-  type ServerHandle
-} from './harness'
-import { expectNoPageErrors, waitConnected } from './page'
+import type { Page } from 'playwright-core'
+import { screenshot, watchPage, type PageProblems } from './harness'
+import { E2eSession, expectNoPageErrors, waitConnected } from './page'
 
 const app = new E2eSession()
 let page: Page
@@ -30,10 +21,7 @@ beforeAll(async () => {
   problems = watchPage(page)
 })
 
-afterAll(async () => {
-  await context?.close()
-  await app.stop()
-})
+afterAll(() => app.stop())
 
 describe('the demo study in the UI', () => {
   test('an empty workspace offers the demo; the quick demo runs to its results and self-checks', async () => {

@@ -5,20 +5,12 @@
  * (mean-image slice, a voxel's time series with its stimulus clips) and preprocessed from the UI; a
  * broken copy fails naming its file.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import {
-  ensureRendererBuilt,
-  launchBrowser,
-  screenshot,
-  startServer,
-  type PageProblems,
-  type ServerHandle
-} from './harness'
-import { apiCall, canvasColours, expectNoPageErrors, followJob, gotoView, openTab } from './page'
+import type { Page } from 'playwright-core'
+import { screenshot, type PageProblems } from './harness'
+import { apiCall, canvasColours, E2eSession, expectNoPageErrors, followJob, gotoView } from './page'
 import { GRID, VOLUMES, writeMiniDs003720 } from '../helpers/mini-bids'
 
 let dir: string
@@ -29,7 +21,7 @@ let page: Page
 let problems: PageProblems
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'b2m-e2e-import-'))
+  dir = app.scratch('b2m-e2e-import-')
   good = join(dir, 'ds003720-mini')
   bad = join(dir, 'ds003720-bad-tr')
   await writeMiniDs003720(good)
@@ -39,10 +31,7 @@ beforeAll(async () => {
   await app.start()
 })
 
-afterAll(async () => {
-  await app.stop()
-  if (dir) rmSync(dir, { recursive: true, force: true })
-})
+afterAll(() => app.stop())
 
 afterEach(() => app.closeTab())
 

@@ -6,25 +6,15 @@
  * (decoded by the page's own <audio> element), more audio is attached, a feature set is computed with
  * progress, a library with one unreadable file is added, and a missing folder fails with a clear message.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { Core } from '../../src-main/api/core'
 import { encodeWav } from '../../src-main/formats/audio'
 import type { FeatureSetInfo, LibraryInfo, StimulusInfo } from '../../src-preload/api'
-import {
-  ensureRendererBuilt,
-  launchBrowser,
-  newContext,
-  screenshot,
-  startServer,
-  watchPage,
-  type PageProblems,
-  type ServerHandle
-} from './harness'
-import { apiOf, electronBridgeScript, expectNoPageErrors, followJob, gotoView, openTab } from './page'
+import { screenshot, watchPage, type PageProblems } from './harness'
+import { apiOf, E2eSession, electronBridgeScript, expectNoPageErrors, followJob, gotoView } from './page'
 import { coreCalls } from '../helpers/core'
 import { genreSynth } from '../helpers/decode-seed'
 import { writeMiniDs003720 } from '../helpers/mini-bids'
@@ -126,7 +116,7 @@ async function seed(): Promise<void> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'b2m-e2e-music-'))
+  dir = app.scratch('b2m-e2e-music-')
   wsDir = join(dir, 'ws')
   gtzanSeed = join(dir, 'gtzan-seed')
   gtzanMore = join(dir, 'gtzan-more')
@@ -135,10 +125,7 @@ beforeAll(async () => {
   await app.start({ workspace: wsDir })
 }, 300_000)
 
-afterAll(async () => {
-  await app.stop()
-  if (dir) rmSync(dir, { recursive: true, force: true })
-})
+afterAll(() => app.stop())
 
 afterEach(() => app.closeTab())
 

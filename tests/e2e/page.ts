@@ -3,6 +3,9 @@
  * the page logged no errors, call the API as the browser face does, look at a canvas, stand in for the
  * Electron preload's bridge.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { expect } from 'vitest'
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
 import {
@@ -64,13 +67,21 @@ export async function openTab(
 }
 
 /**
- * What an e2e file shares between its tests: one `b2m serve` and one browser; each test's tab (context)
- * is closed after it (call `closeTab` in afterEach).
+ * What an e2e file shares between its tests: one `b2m serve`, one browser and its temporary folders; each
+ * test's tab (context) is closed after it (call `closeTab` in afterEach).
  */
 export class E2eSession {
   server!: ServerHandle
   browser!: Browser
   private context: BrowserContext | null = null
+  private readonly dirs: string[] = []
+
+  /** A fresh temporary folder that stop() removes. */
+  scratch(prefix: string): string {
+    const dir = mkdtempSync(join(tmpdir(), prefix))
+    this.dirs.push(dir)
+    return dir
+  }
 
   /** Builds the renderer when stale, starts the server (on `workspace`, else a fresh one) and the browser. */
   async start(opts: { workspace?: string } = {}): Promise<void> {
@@ -101,6 +112,7 @@ export class E2eSession {
     await this.closeTab()
     await this.browser?.close()
     await this.server?.stop()
+    for (const dir of this.dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
   }
 }
 

@@ -8,20 +8,12 @@
  * sidecars, and a blinded listening test saved with its exact binomial p.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
-import {
-  ensureRendererBuilt,
-  launchBrowser,
-  screenshot,
-  startServer,
-  type PageProblems,
-  type ServerHandle
-} from './harness'
-import { apiOf, canvasColours, expectNoPageErrors, gotoView, openTab } from './page'
+import type { Locator, Page } from 'playwright-core'
+import { screenshot, type PageProblems } from './harness'
+import { apiOf, canvasColours, E2eSession, expectNoPageErrors, gotoView } from './page'
 import { seedDecodeWorkspace, type DecodeSeed } from '../helpers/decode-seed'
 import type { ClipInfo, LibraryItem, ListeningResult } from '../../src-preload/api'
 
@@ -39,7 +31,7 @@ let items: LibraryItem[]
 const api = apiOf(() => app.server)
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'b2m-e2e-playback-'))
+  dir = app.scratch('b2m-e2e-playback-')
   seed = await seedDecodeWorkspace(dir)
   await app.start({ workspace: seed.workspace })
   clips = await api<ClipInfo[]>('clips.list', { model: seed.decoderId })
@@ -48,10 +40,7 @@ beforeAll(async () => {
   items = (await api<{ items: LibraryItem[] }>('library.items', { id: lib.id, limit: 1000 })).items
 }, 600_000)
 
-afterAll(async () => {
-  await app.stop()
-  if (dir) rmSync(dir, { recursive: true, force: true })
-})
+afterAll(() => app.stop())
 
 afterEach(() => app.closeTab())
 

@@ -6,11 +6,10 @@
  * trained. A third model is trained from the view's form, as a `train.encoding` job. Every number the
  * test expects is read back from `models.get`, never written by hand.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
+import type { Locator, Page } from 'playwright-core'
 import type { ModelDetail, ModelInfo } from '../../src-preload/api'
 import { generateDemo } from '../../src-main/demo'
 import { importBids } from '../../src-main/import/bids-import'
@@ -18,15 +17,8 @@ import { preprocessSubject } from '../../src-main/import/preprocess'
 import { attachStimuli, computeFeatureSet, SILENT_IO } from '../../src-main/music'
 import { SILENT_HOOKS, trainDecoder, trainEncoding } from '../../src-main/train'
 import { Workspace } from '../../src-main/workspace'
-import {
-  ensureRendererBuilt,
-  launchBrowser,
-  screenshot,
-  startServer,
-  type PageProblems,
-  type ServerHandle
-} from './harness'
-import { apiOf, expectNoPageErrors, followJob, gotoView, openTab } from './page'
+import { screenshot, type PageProblems } from './harness'
+import { apiOf, E2eSession, expectNoPageErrors, followJob, gotoView } from './page'
 
 let dir: string
 const app = new E2eSession()
@@ -40,7 +32,7 @@ let fir: { id: number }
 const call = apiOf(() => app.server)
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'b2m-e2e-train-'))
+  dir = app.scratch('b2m-e2e-train-')
   // B2M_E2E_DEMO_DIR keeps the generated study between runs (generateDemo reuses a matching one).
   const demoDir = process.env.B2M_E2E_DEMO_DIR ?? join(dir, 'demo')
   const demo = await generateDemo(demoDir, { quick: true, libraryPerGenre: 0 })
@@ -72,10 +64,7 @@ beforeAll(async () => {
   encoder = await call<ModelDetail>('models.get', { id: ids[1] })
 }, 600_000)
 
-afterAll(async () => {
-  await app.stop()
-  if (dir) rmSync(dir, { recursive: true, force: true })
-})
+afterAll(() => app.stop())
 
 afterEach(() => app.closeTab())
 

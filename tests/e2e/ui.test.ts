@@ -1,17 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
+import type { Locator, Page } from 'playwright-core'
 import WebSocket from 'ws'
-import {
-  ensureRendererBuilt,
-  launchBrowser,
-  newContext,
-  screenshot,
-  startServer,
-  watchPage,
-  type PageProblems,
-  type ServerHandle
-} from './harness'
-import { electronBridgeScript, expectNoPageErrors, gotoView as goto, openTab, waitConnected } from './page'
+import { screenshot, startServer, watchPage, type PageProblems } from './harness'
+import { E2eSession, electronBridgeScript, expectNoPageErrors, gotoView as goto, waitConnected } from './page'
 
 const VIEWS = [
   { name: 'import', title: 'Import' },
@@ -28,13 +19,9 @@ const app = new E2eSession()
 let page: Page
 let problems: PageProblems
 
-beforeAll(async () => {
-  await app.start()
-})
+beforeAll(() => app.start())
 
-afterAll(async () => {
-  await app.stop()
-})
+afterAll(() => app.stop())
 
 afterEach(() => app.closeTab())
 

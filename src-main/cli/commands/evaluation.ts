@@ -34,14 +34,14 @@ export function registerEvaluation(program: Command): void {
       if (opts.json) return printJson(r)
       process.stdout.write(
         `decoder ${r.modelId}: identification of held-out genres against all ${r.n} test clips (chance 0.5)\n` +
-          `  genre        n   held out  full decoder\n` +
+          `  genre        n   held out  centred  full decoder\n` +
           r.genres
             .map(
               (g) =>
-                `  ${g.genre.padEnd(11)} ${String(g.n).padStart(2)}   ${f3(g.heldOut.identification)}     ${f3(g.full.identification)}\n`
+                `  ${g.genre.padEnd(11)} ${String(g.n).padStart(2)}   ${f3(g.heldOut.identification)}     ${f3(g.centred.identification)}    ${f3(g.full.identification)}\n`
             )
             .join('') +
-          `  all         ${String(r.n).padStart(2)}   ${f3(r.heldOut.identification)}     ${f3(r.full.identification)}\n` +
+          `  all         ${String(r.n).padStart(2)}   ${f3(r.heldOut.identification)}     ${f3(r.centred.identification)}    ${f3(r.full.identification)}\n` +
           `  mean r per dimension: held out ${f3(r.heldOut.meanR)}, full ${f3(r.full.meanR)}; evaluation ${r.evaluationId}\n`
       )
     })

@@ -1,8 +1,9 @@
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import type { FeatureSetDetail, FeatureSetInfo, FeaturesComputeResult } from '@contract'
+import type { FeatureSetDetail, FeaturesComputeResult } from '@contract'
 import { ApiError, api } from '../transport'
 import { followedJob } from './followed-job'
+import { loadedList } from './loaded-list'
 
 function isComputeResult(r: unknown): r is FeaturesComputeResult {
   const o = r as FeaturesComputeResult | null
@@ -21,30 +22,15 @@ export const SET_NAME = /^[^/\\\0]{1,100}$/
  * `features.compute` job with its form.
  */
 export const useFeatureSetsStore = defineStore('featureSets', () => {
-  const list = ref<FeatureSetInfo[]>([])
-  const loaded = ref(false)
-  const loading = ref(false)
-  const error = shallowRef<ApiError | null>(null)
+  const { list, loaded, loading, error, load } = loadedList('features.list', {}, () => {
+    if (selectedId.value !== null && !list.value.some((s) => s.id === selectedId.value)) void select(null)
+  })
 
   const selectedId = ref<number | null>(null)
   const detail = shallowRef<FeatureSetDetail | null>(null)
   const detailLoading = ref(false)
   const detailError = shallowRef<ApiError | null>(null)
   let detailSeq = 0
-
-  async function load(): Promise<void> {
-    loading.value = true
-    try {
-      list.value = await api().call('features.list', {})
-      error.value = null
-      loaded.value = true
-      if (selectedId.value !== null && !list.value.some((s) => s.id === selectedId.value)) void select(null)
-    } catch (err) {
-      error.value = ApiError.from(err)
-    } finally {
-      loading.value = false
-    }
-  }
 
   async function select(id: number | null): Promise<void> {
     const seq = ++detailSeq

@@ -1,9 +1,10 @@
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import type { LibraryAddResult, LibraryInfo, LibraryItem } from '@contract'
+import type { LibraryAddResult, LibraryItem } from '@contract'
 import { ApiError, api } from '../transport'
 import { followedJob } from './followed-job'
 import { ONNX_MODEL_NAME, SET_NAME, type ExtractorKind } from './feature-sets'
+import { folderPicker, loadedList } from './loaded-list'
 
 function isAddResult(r: unknown): r is LibraryAddResult {
   const o = r as LibraryAddResult | null
@@ -25,10 +26,9 @@ export interface ItemsPage {
  * pages and its unreadable files, and the `library.add` job with its form.
  */
 export const useLibrariesStore = defineStore('libraries', () => {
-  const list = ref<LibraryInfo[]>([])
-  const loaded = ref(false)
-  const loading = ref(false)
-  const error = shallowRef<ApiError | null>(null)
+  const { list, loaded, loading, error, load } = loadedList('library.list', {}, () => {
+    if (selectedId.value !== null && !list.value.some((l) => l.id === selectedId.value)) select(null)
+  })
 
   const selectedId = ref<number | null>(null)
   const selected = computed(() => list.value.find((l) => l.id === selectedId.value) ?? null)
@@ -38,20 +38,6 @@ export const useLibrariesStore = defineStore('libraries', () => {
   const itemsError = shallowRef<ApiError | null>(null)
   let itemsSeq = 0
   let unreadableSeq = 0
-
-  async function load(): Promise<void> {
-    loading.value = true
-    try {
-      list.value = await api().call('library.list', {})
-      error.value = null
-      loaded.value = true
-      if (selectedId.value !== null && !list.value.some((l) => l.id === selectedId.value)) select(null)
-    } catch (err) {
-      error.value = ApiError.from(err)
-    } finally {
-      loading.value = false
-    }
-  }
 
   function select(id: number | null): void {
     selectedId.value = id
@@ -99,8 +85,7 @@ export const useLibrariesStore = defineStore('libraries', () => {
   const extractorKind = ref<ExtractorKind>('builtin')
   const onnxModel = ref('')
   const seconds = ref(15)
-  const picking = ref(false)
-  const pickError = shallowRef<ApiError | null>(null)
+  const { picking, pickError, pickFolder } = folderPicker(folder, 'Choose a folder of music')
 
   const extractor = computed(() =>
     extractorKind.value === 'onnx' ? `onnx:${onnxModel.value.trim()}` : extractorKind.value
@@ -114,19 +99,6 @@ export const useLibrariesStore = defineStore('libraries', () => {
     if (!(seconds.value > 0 && seconds.value <= 600)) return 'Embed between 0 and 600 seconds of each file.'
     return null
   })
-
-  async function pickFolder(): Promise<void> {
-    picking.value = true
-    pickError.value = null
-    try {
-      const r = await api().call('app.pickFolder', { title: 'Choose a folder of music' })
-      if (r.path) folder.value = r.path
-    } catch (err) {
-      pickError.value = ApiError.from(err)
-    } finally {
-      picking.value = false
-    }
-  }
 
   const add = followedJob(isAddResult, (r) => {
     void load().then(() => {

@@ -1,9 +1,10 @@
 import { defineStore } from 'pinia'
-import { computed, ref, shallowRef } from 'vue'
-import type { StimuliAttachResult, StimulusInfo, StimulusRole } from '@contract'
-import { ApiError, api } from '../transport'
+import { computed, ref } from 'vue'
+import type { StimuliAttachResult, StimulusRole } from '@contract'
+import { api } from '../transport'
 import { base64ToBytes } from '../transport/payload'
 import { followedJob } from './followed-job'
+import { folderPicker, loadedList } from './loaded-list'
 
 function isAttachResult(r: unknown): r is StimuliAttachResult {
   const o = r as StimuliAttachResult | null
@@ -24,23 +25,7 @@ export interface StimulusClip {
  * fetches, and the `stimuli.attach` job that cuts their audio from a GTZAN-like folder.
  */
 export const useStimuliStore = defineStore('stimuli', () => {
-  const list = ref<StimulusInfo[]>([])
-  const loaded = ref(false)
-  const loading = ref(false)
-  const error = shallowRef<ApiError | null>(null)
-
-  async function load(): Promise<void> {
-    loading.value = true
-    try {
-      list.value = await api().call('stimuli.list', {})
-      error.value = null
-      loaded.value = true
-    } catch (err) {
-      error.value = ApiError.from(err)
-    } finally {
-      loading.value = false
-    }
-  }
+  const { list, loaded, loading, error, load } = loadedList('stimuli.list', {})
 
   // --- filters
   const genre = ref('')
@@ -69,22 +54,11 @@ export const useStimuliStore = defineStore('stimuli', () => {
   // --- attach
   const folder = ref('')
   const replace = ref(false)
-  const picking = ref(false)
-  const pickError = shallowRef<ApiError | null>(null)
+  const { picking, pickError, pickFolder } = folderPicker(
+    folder,
+    'Choose the folder of the stimulus tracks (GTZAN layout)'
+  )
   const attach = followedJob(isAttachResult, () => void load())
-
-  async function pickFolder(): Promise<void> {
-    picking.value = true
-    pickError.value = null
-    try {
-      const r = await api().call('app.pickFolder', { title: 'Choose the folder of the stimulus tracks (GTZAN layout)' })
-      if (r.path) folder.value = r.path
-    } catch (err) {
-      pickError.value = ApiError.from(err)
-    } finally {
-      picking.value = false
-    }
-  }
 
   function startAttach(): Promise<boolean> {
     const f = folder.value.trim()
